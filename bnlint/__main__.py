@@ -1,0 +1,3 @@
+from bnlint.cli import main
+
+raise SystemExit(main())

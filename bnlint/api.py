@@ -1,0 +1,124 @@
+"""The engine: paths in, diagnostics out. The CLI and every renderer sit on top of this."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from bnlint.config import ConfigError, Settings
+from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
+from bnlint.discovery import discover
+from bnlint.frontend import build_graphs, module_facts
+from bnlint.graph import DataFormat
+from bnlint.rule import Rule
+from bnlint.rules import ALL_RULES
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None  # an internal failure: reported on stderr, exit code 2
+    parsed: bool = False
+
+
+def select_rules(settings: Settings) -> list[Rule]:
+    """The rules a run uses: ``select`` (default: the rules on by default) minus ``ignore``."""
+    codes = {rule.code for rule in ALL_RULES}
+    for selector in settings.select + settings.ignore:
+        if selector != "ALL" and not any(code.startswith(selector) for code in codes):
+            raise ConfigError(f"unknown rule selector {selector!r} (known rules: {', '.join(sorted(codes))})")
+    if not settings.select:
+        chosen = [rule for rule in ALL_RULES if rule.enabled_by_default]
+    elif "ALL" in settings.select:
+        chosen = list(ALL_RULES)
+    else:
+        chosen = [rule for rule in ALL_RULES if any(rule.code.startswith(s) for s in settings.select)]
+    if "ALL" in settings.ignore:
+        return []
+    return [rule for rule in chosen if not any(rule.code.startswith(s) for s in settings.ignore)]
+
+
+def lint_paths(paths: Iterable[str], settings: Settings) -> Iterator[FileResult]:
+    rules = select_rules(settings)
+    for path in discover(list(paths)):
+        yield lint_file(path, settings, rules)
+
+
+def lint_file(path: Path, settings: Settings, rules: list[Rule]) -> FileResult:
+    name = str(path)
+    try:
+        data = _read(path, settings)
+    except _FileProblem as problem:
+        return FileResult(name, [_file_diagnostic(name, IO_ERROR, str(problem))])
+    try:
+        return lint_source(name, data, settings, rules)
+    except RecursionError:
+        return FileResult(name, [_file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the run
+        return FileResult(name, error=f"internal error while linting: {type(error).__name__}: {error}")
+
+
+def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+    tokens = {token for rule in rules for token in rule.tokens}
+    if not any(token in data for token in tokens):
+        return FileResult(name)
+    try:
+        module = cst.parse_module(data)
+    except cst.ParserSyntaxError as error:
+        return FileResult(name, [_file_diagnostic(name, PARSE_ERROR, f"syntax error: {error.message}",
+                                                  error.editor_line, error.editor_column)])
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        return FileResult(name, [_file_diagnostic(name, IO_ERROR, f"cannot decode the file: {error}")])
+    source = data.decode(module.encoding, errors="replace")
+    data_format = DataFormat.parse(settings.image_data_format) if settings.image_data_format else None
+    graphs = build_graphs(module, module_facts(source), data_format)
+    found: dict[tuple[str, int], tuple[Rule, Finding]] = {}
+    for graph in graphs:
+        for rule in rules:
+            for finding in rule.check(graph, settings):
+                found.setdefault((rule.code, id(finding.anchor)), (rule, finding))
+    result = FileResult(name, parsed=True)
+    if found:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for rule, finding in found.values():
+            where = positions.get(finding.anchor)
+            start = (where.start.line, where.start.column + 1) if where else (1, 1)
+            end = (where.end.line, where.end.column + 1) if where else start
+            result.diagnostics.append(Diagnostic(
+                rule.code, rule.name, finding.message, name, start[0], start[1], end[0], end[1],
+                finding.severity or rule.severity, finding.fix,
+            ))
+        result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+class _FileProblem(Exception):
+    pass
+
+
+def _read(path: Path, settings: Settings) -> bytes:
+    try:
+        if path.is_dir():
+            raise _FileProblem("is a directory with no Python files")
+        size = path.stat().st_size
+        if size > settings.max_file_size:
+            raise _FileProblem(f"file too large to lint ({size / 2**20:.1f} MiB > "
+                               f"{settings.max_file_size / 2**20:.1f} MiB); skipped")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _FileProblem("no such file or directory") from None
+    except PermissionError:
+        raise _FileProblem("permission denied") from None
+    except OSError as error:
+        raise _FileProblem(f"cannot read the file: {error.strerror or error}") from None
+    if b"\x00" in data:
+        raise _FileProblem("binary file (contains NUL bytes); skipped")
+    return data
+
+
+def _file_diagnostic(path: str, code: tuple[str, str], message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(code[0], code[1], message, path, line, column, line, column, Severity.ERROR)

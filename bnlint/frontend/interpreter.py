@@ -1,0 +1,1180 @@
+"""An abstract interpreter that turns model-building Python into a LayerGraph.
+
+Every style of writing a Keras model comes down to the same few operations:
+construct a layer, apply it to tensors, pass tensors through helper functions,
+lists and attributes. So instead of one pattern matcher per style, the frontend
+interprets the code abstractly: constants are propagated, layers become graph
+nodes when applied, helper functions and custom layers are traced into with
+their arguments bound, loops over literal lists are unrolled, and an ``if`` whose
+condition is unknown runs both branches and merges them. Nothing is imported or
+executed; whatever cannot be known stays ``Unknown`` and no rule guesses at it.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import libcst as cst
+
+from bnlint import ops
+from bnlint.frontend import custom_layers, keras_api
+from bnlint.frontend.values import (
+    GLOBAL_DATA_FORMAT,
+    WEIGHT,
+    Arguments,
+    BoundBuiltin,
+    Const,
+    Function,
+    FunctionalModel,
+    GlobalDataFormat,
+    Instance,
+    LambdaValue,
+    LayerObject,
+    LocalClass,
+    Mapping,
+    Partial,
+    Ref,
+    Seq,
+    SequentialModel,
+    Tensor,
+    Unknown,
+    Weight,
+)
+from bnlint.graph import DataFormat, LayerGraph, Value
+from bnlint.ops import Family
+
+MAX_CALL_DEPTH = 12
+MAX_UNROLL = 64
+UNKNOWN_LOOP_PASSES = 2
+MAX_STEPS = 200_000
+
+# Positional parameters of the layers whose positional arguments rules read.
+POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "BatchNormalization": ("axis", "momentum", "epsilon", "center", "scale"),
+    "Dropout": ("rate", "noise_shape", "seed"),
+    "SpatialDropout1D": ("rate",), "SpatialDropout2D": ("rate",), "SpatialDropout3D": ("rate",),
+    "GaussianDropout": ("rate",), "AlphaDropout": ("rate",),
+    "Dense": ("units", "activation"),
+    "Activation": ("activation",),
+    "Concatenate": ("axis",),
+    "Reshape": ("target_shape",),
+    "Rescaling": ("scale", "offset"),
+    "LeakyReLU": ("negative_slope",),
+    "ReLU": ("max_value", "negative_slope", "threshold"),
+    **{op: ("filters", "kernel_size", "strides", "padding", "data_format") for op, info in ops.CATALOG.items()
+       if info.family is Family.CONV and not op.startswith("Depthwise")},
+    **{op: ("kernel_size", "strides", "padding") for op in ("DepthwiseConv1D", "DepthwiseConv2D")},
+    **{op: ("pool_size", "strides", "padding", "data_format") for op, info in ops.CATALOG.items()
+       if info.family is Family.POOL},
+    **{op: ("size", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.UPSAMPLE},
+    **{op: ("padding", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.PAD},
+    **{op: ("cropping", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.CROP},
+    **{op: ("data_format",) for op, info in ops.CATALOG.items() if info.family is Family.GLOBAL_POOL},
+}
+
+_BINARY = {
+    cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+}
+_COMPARE = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+    cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge,
+    cst.Is: operator.is_, cst.IsNot: operator.is_not,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
+
+
+class BudgetExceeded(Exception):
+    """The file is too large or too loopy to trace completely."""
+
+
+class Frame:
+    __slots__ = ("vars", "instance", "returns", "stopped")
+
+    def __init__(self, variables: dict[str, Any], instance: Instance | None = None) -> None:
+        self.vars = variables
+        self.instance = instance
+        self.returns: list[Any] = []
+        self.stopped = False  # a return/raise/break ended the current block
+
+
+class _Stop(Exception):
+    pass
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor)
+
+
+def merge_values(a: Any, b: Any) -> Any:
+    """The value of a name after an ``if`` whose branches gave it ``a`` and ``b``."""
+    if a is b or a == b:
+        return a
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return Tensor(a.nodes | b.nodes)
+    if isinstance(a, Seq) and isinstance(b, Seq) and len(a.items) == len(b.items):
+        return Seq([merge_values(x, y) for x, y in zip(a.items, b.items)], a.is_tuple)
+    return Unknown("<either branch>")
+
+
+class Interpreter:
+    def __init__(self, module: cst.Module, data_format: DataFormat | None = None) -> None:
+        self.module = module
+        self.globals: dict[str, Any] = {}
+        self.star_imports: list[str] = []
+        self.graph = LayerGraph("<module>")
+        self.default_format = data_format or DataFormat.CHANNELS_LAST
+        self.format_explicit = data_format is not None
+        self.data_format = self.default_format
+        self.stack: list[cst.CSTNode] = []
+        self.inlined: set[int] = set()  # ids of functions/classes traced from another entry
+        self.conditional = 0
+        self.statement: cst.CSTNode | None = None
+        self.steps = 0
+        self.sequentials: list[SequentialModel] = []
+        self.module_format = self.default_format
+        self.module_format_explicit = self.format_explicit
+
+    # ------------------------------------------------------------------ entries
+
+    def run_module(self) -> LayerGraph:
+        frame = Frame(self.globals)
+        self._run_entry(lambda: self.exec_block(self.module.body, frame))
+        self.module_format, self.module_format_explicit = self.data_format, self.format_explicit
+        return self.graph
+
+    def run_function(self, node: cst.FunctionDef, name: str) -> LayerGraph:
+        self._start_entry(name)
+        frame = Frame(dict(self.globals))
+        self._bind_entry_parameters(node, frame, skip_self=False)
+
+        def body() -> None:
+            self.stack.append(node)
+            self.exec_block(_body(node), frame)
+            self._mark_outputs(frame.returns)
+
+        self._run_entry(body)
+        return self.graph
+
+    def run_class(self, cls: cst.ClassDef) -> LayerGraph:
+        self._start_entry(cls.name.value)
+        instance = Instance(cls)
+        found = custom_layers.methods(cls)
+
+        def body() -> None:
+            self.stack.append(cls)
+            for name in ("__init__", "build", "call"):
+                method = found.get(name)
+                if method is None:
+                    continue
+                frame = Frame(dict(self.globals), instance)
+                self._bind_entry_parameters(method, frame, skip_self=True)
+                self.exec_block(_body(method), frame)
+                if name == "call":
+                    self._mark_outputs(frame.returns)
+
+        self._run_entry(body)
+        return self.graph
+
+    def _start_entry(self, name: str) -> None:
+        self.graph = LayerGraph(name)
+        self.data_format, self.format_explicit = self.module_format, self.module_format_explicit
+        self.stack = []
+        self.inlined = set()
+        self.sequentials = []
+        self.steps = 0
+
+    def _run_entry(self, body: Any) -> None:
+        try:
+            body()
+        except BudgetExceeded:
+            pass
+        for model in self.sequentials:
+            if not model.applied:
+                out = self._apply_sequential(model, self._placeholder_tensor(model.input_rank))
+                self._mark_outputs([out])
+
+    def _bind_entry_parameters(self, node: cst.FunctionDef, frame: Frame, skip_self: bool) -> None:
+        params = list(node.params.posonly_params) + list(node.params.params) + list(node.params.kwonly_params)
+        if skip_self and params:
+            frame.vars[params[0].name.value] = frame.instance
+            params = params[1:]
+        for param in params:
+            name = param.name.value
+            if param.default is not None:
+                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+            else:
+                frame.vars[name] = Unknown(name)
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                frame.vars[star.name.value] = Unknown(star.name.value)
+
+    def _mark_outputs(self, values: Iterable[Any]) -> None:
+        for value in values:
+            for tensor in _tensors_in(value):
+                self.graph.outputs.update(tensor.nodes)
+
+    # --------------------------------------------------------------- statements
+
+    def _tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS or len(self.graph.nodes) > 50_000:
+            raise BudgetExceeded
+
+    def exec_block(self, statements: Iterable[cst.BaseStatement | cst.BaseSmallStatement], frame: Frame) -> None:
+        for stmt in statements:
+            if frame.stopped:
+                return
+            self._tick()
+            self.exec_statement(stmt, frame)
+
+    def exec_statement(self, stmt: cst.CSTNode, frame: Frame) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            self.statement = stmt
+            for small in stmt.body:
+                if frame.stopped:
+                    return
+                self.exec_small(small, frame)
+        elif isinstance(stmt, cst.FunctionDef):
+            frame.vars[stmt.name.value] = Function(stmt, None)
+        elif isinstance(stmt, cst.ClassDef):
+            frame.vars[stmt.name.value] = LocalClass(stmt)
+        elif isinstance(stmt, cst.If):
+            self.exec_if(stmt, frame)
+        elif isinstance(stmt, cst.For):
+            self.exec_for(stmt, frame)
+        elif isinstance(stmt, cst.While):
+            self.exec_loop_body(stmt.body, frame, passes=UNKNOWN_LOOP_PASSES)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                value = self.eval(item.item, frame)
+                if item.asname is not None:
+                    self.assign(item.asname.name, value, frame)
+            self.exec_block(stmt.body.body, frame)
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            self.exec_block(stmt.body.body, frame)
+            if stmt.orelse is not None:
+                self.exec_block(stmt.orelse.body.body, frame)
+            if stmt.finalbody is not None:
+                self.exec_block(stmt.finalbody.body.body, frame)
+        elif isinstance(stmt, cst.Match):
+            pass  # too dynamic to follow; names it binds stay as they were
+
+    def exec_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
+        if isinstance(small, cst.Assign):
+            value = self.eval(small.value, frame)
+            for target in small.targets:
+                self.assign(target.target, value, frame)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, frame), frame)
+        elif isinstance(small, cst.AugAssign):
+            current = self.eval(small.target, frame)
+            value = self.binary(small.operator, current, self.eval(small.value, frame), small)
+            self.assign(small.target, value, frame)
+        elif isinstance(small, cst.Expr):
+            self.eval(small.value, frame)
+        elif isinstance(small, cst.Return):
+            frame.returns.append(self.eval(small.value, frame) if small.value is not None else Const(None))
+            frame.stopped = True
+        elif isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
+            frame.stopped = True
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                dotted = custom_layers.dotted_name(alias.name) or ""
+                if alias.asname is not None:
+                    self.assign(alias.asname.name, Ref(dotted), frame)
+                else:
+                    root = dotted.split(".", 1)[0]
+                    frame.vars[root] = Ref(root)
+        elif isinstance(small, cst.ImportFrom):
+            self.exec_import_from(small, frame)
+        elif isinstance(small, (cst.Global, cst.Nonlocal, cst.Pass, cst.Del, cst.Assert)):
+            pass
+
+    def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
+        module = custom_layers.dotted_name(small.module) if small.module is not None else ""
+        dots = "".join(d.__class__.__name__ == "Dot" and "." or "" for d in small.relative)
+        base = f"{dots}{module or ''}"
+        if isinstance(small.names, cst.ImportStar):
+            self.star_imports.append(base)
+            return
+        for alias in small.names:
+            name = custom_layers.dotted_name(alias.name) or ""
+            target = alias.asname.name if alias.asname is not None else cst.Name(name)
+            qualified = f"{base}.{name}" if base and not base.endswith(".") else f"{base}{name}"
+            self.assign(target, Ref(qualified), frame)
+
+    def exec_if(self, stmt: cst.If, frame: Frame) -> None:
+        test = self.eval(stmt.test, frame)
+        decided = _truth(test)
+        orelse = stmt.orelse
+        if decided is True:
+            self.exec_block(stmt.body.body, frame)
+            return
+        if decided is False:
+            self._exec_else(orelse, frame)
+            return
+        self.conditional += 1
+        try:
+            branch = Frame(dict(frame.vars), frame.instance)
+            self.exec_block(stmt.body.body, branch)
+            other = Frame(dict(frame.vars), frame.instance)
+            self._exec_else(orelse, other)
+        finally:
+            self.conditional -= 1
+        frame.returns.extend(branch.returns + other.returns)
+        if branch.stopped and other.stopped:
+            frame.stopped = True
+        live = [b for b in (branch, other) if not b.stopped] or [branch, other]
+        names = set().union(*(b.vars.keys() for b in live))
+        for name in names:
+            values = [b.vars[name] for b in live if name in b.vars]
+            merged = values[0]
+            for value in values[1:]:
+                merged = merge_values(merged, value)
+            frame.vars[name] = merged
+
+    def _exec_else(self, orelse: cst.If | cst.Else | None, frame: Frame) -> None:
+        if isinstance(orelse, cst.If):
+            self.exec_if(orelse, frame)
+        elif isinstance(orelse, cst.Else):
+            self.exec_block(orelse.body.body, frame)
+
+    def exec_for(self, stmt: cst.For, frame: Frame) -> None:
+        items = self.iterate(self.eval(stmt.iter, frame))
+        if items is None:
+            self.assign(stmt.target, Unknown("<loop variable>"), frame)
+            self.exec_loop_body(stmt.body, frame, passes=UNKNOWN_LOOP_PASSES)
+            return
+        for item in items:
+            self.assign(stmt.target, item, frame)
+            self.exec_loop_body(stmt.body, frame, passes=1)
+            if frame.stopped:
+                return
+
+    def exec_loop_body(self, body: cst.BaseSuite, frame: Frame, passes: int) -> None:
+        for _ in range(passes):
+            inner = Frame(frame.vars, frame.instance)
+            self.exec_block(body.body, inner)
+            frame.returns.extend(inner.returns)
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        if isinstance(value, Seq) and len(value.items) <= MAX_UNROLL:
+            return list(value.items)
+        if isinstance(value, Const) and isinstance(value.value, (tuple, list, str, range)):
+            items = list(value.value)
+            return [Const(v) for v in items] if len(items) <= MAX_UNROLL else None
+        if isinstance(value, Mapping):
+            return [Const(k) for k in value.items]
+        return None
+
+    def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.vars[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            items = _unpack(value, len(elements))
+            for element, item in zip(elements, items):
+                self.assign(element.value, item, frame)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = frame.vars.get(target.value.value)
+            if isinstance(owner, Instance):
+                owner.attributes[target.attr.value] = value
+        elif isinstance(target, cst.Subscript):
+            container = self.eval(target.value, frame)
+            key = _subscript_key(target, self, frame)
+            if isinstance(container, Mapping) and isinstance(key, Const) and isinstance(key.value, str):
+                container.items[key.value] = value
+
+    # -------------------------------------------------------------- expressions
+
+    def eval(self, expr: cst.BaseExpression | None, frame: Frame) -> Any:
+        if expr is None:
+            return Const(None)
+        method = getattr(self, f"_eval_{type(expr).__name__}", None)
+        if method is None:
+            return Unknown(type(expr).__name__)
+        return method(expr, frame)
+
+    def _eval_Name(self, expr: cst.Name, frame: Frame) -> Any:
+        name = expr.value
+        if name in frame.vars:
+            return frame.vars[name]
+        if name in self.globals:
+            return self.globals[name]
+        if name in ("True", "False", "None"):
+            return Const({"True": True, "False": False, "None": None}[name])
+        if name in ("range", "enumerate", "zip", "len", "int", "float", "list", "tuple", "max", "min", "isinstance",
+                    "super", "getattr", "dict"):
+            return Ref(f"builtins.{name}")
+        for module in self.star_imports:
+            if keras_api.resolve(f"{module}.{name}") is not None:
+                return Ref(f"{module}.{name}")
+        return Unknown(name)
+
+    def _eval_Integer(self, expr: cst.Integer, frame: Frame) -> Any:
+        return Const(ast.literal_eval(expr.value))
+
+    def _eval_Float(self, expr: cst.Float, frame: Frame) -> Any:
+        return Const(ast.literal_eval(expr.value))
+
+    def _eval_SimpleString(self, expr: cst.SimpleString, frame: Frame) -> Any:
+        try:
+            return Const(ast.literal_eval(expr.value))
+        except (ValueError, SyntaxError):
+            return Unknown("string")
+
+    def _eval_ConcatenatedString(self, expr: cst.ConcatenatedString, frame: Frame) -> Any:
+        left, right = self.eval(expr.left, frame), self.eval(expr.right, frame)
+        if isinstance(left, Const) and isinstance(right, Const) and isinstance(left.value, type(right.value)):
+            return Const(left.value + right.value)
+        return Unknown("string")
+
+    def _eval_UnaryOperation(self, expr: cst.UnaryOperation, frame: Frame) -> Any:
+        value = self.eval(expr.expression, frame)
+        if isinstance(expr.operator, cst.Not):
+            truth = _truth(value)
+            return Unknown("not") if truth is None else Const(not truth)
+        if isinstance(value, Const) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+            if isinstance(expr.operator, cst.Minus):
+                return Const(-value.value)
+            if isinstance(expr.operator, cst.Plus):
+                return value
+        return Unknown("unary")
+
+    def _eval_BinaryOperation(self, expr: cst.BinaryOperation, frame: Frame) -> Any:
+        return self.binary(expr.operator, self.eval(expr.left, frame), self.eval(expr.right, frame), expr)
+
+    def binary(self, op: cst.CSTNode, left: Any, right: Any, expr: cst.CSTNode) -> Any:
+        if _is_tensor(left) or _is_tensor(right):
+            return self.tensor_arithmetic(op, left, right, expr)
+        if isinstance(left, Const) and isinstance(right, Const):
+            fn = _BINARY.get(type(op).__bases__[0]) or _BINARY.get(type(op))
+            if fn is not None:
+                try:
+                    if isinstance(left.value, str) and isinstance(right.value, int) or \
+                       isinstance(right.value, str) and isinstance(left.value, int):
+                        return Unknown("string repeat")
+                    return Const(fn(left.value, right.value))
+                except Exception:
+                    return Unknown("arithmetic")
+        if isinstance(left, Seq) and isinstance(right, Seq) and isinstance(op, cst.Add):
+            return Seq(left.items + right.items, left.is_tuple)
+        return Unknown("arithmetic")
+
+    def tensor_arithmetic(self, op: cst.CSTNode, left: Any, right: Any, expr: cst.CSTNode) -> Any:
+        """``x + y`` of two tensors is an Add; ``x * w`` with a weight is a scale op."""
+        tensors = [v for v in (left, right) if _is_tensor(v)]
+        others = [v for v in (left, right) if not _is_tensor(v)]
+        if len(tensors) == 2:
+            merge = {cst.Add: "Add", cst.Subtract: "Subtract", cst.Multiply: "Multiply"}.get(type(op))
+            if merge is None:
+                return self.opaque_node([left, right], expr, "Unknown")
+            return self.add_layer_node(merge, Arguments(), expr, [(left, expr), (right, expr)], label=merge)
+        constant = others[0]
+        if isinstance(op, cst.Multiply) and isinstance(constant, (Const, Weight)):
+            return self.add_layer_node("Scale", Arguments(keywords={"bias": Const(False)}), expr,
+                                       [(tensors[0], expr)], label="multiply")
+        return self.opaque_node(tensors, expr, "Unknown")
+
+    def _eval_BooleanOperation(self, expr: cst.BooleanOperation, frame: Frame) -> Any:
+        left = self.eval(expr.left, frame)
+        truth = _truth(left)
+        is_and = isinstance(expr.operator, cst.And)
+        if truth is not None:
+            if is_and and not truth or not is_and and truth:
+                return left
+            return self.eval(expr.right, frame)
+        right = self.eval(expr.right, frame)
+        right_truth = _truth(right)
+        if is_and and right_truth is False:
+            return Const(False)
+        if not is_and and right_truth is True:
+            return right
+        return Unknown("boolean")
+
+    def _eval_Comparison(self, expr: cst.Comparison, frame: Frame) -> Any:
+        left = self.eval(expr.left, frame)
+        result = True
+        for target in expr.comparisons:
+            right = self.eval(target.comparator, frame)
+            fn = _COMPARE.get(type(target.operator))
+            if not (isinstance(left, Const) and isinstance(right, Const)) or fn is None:
+                return Unknown("comparison")
+            try:
+                result = result and bool(fn(left.value, right.value))
+            except Exception:
+                return Unknown("comparison")
+            left = right
+        return Const(result)
+
+    def _eval_IfExp(self, expr: cst.IfExp, frame: Frame) -> Any:
+        truth = _truth(self.eval(expr.test, frame))
+        if truth is True:
+            return self.eval(expr.body, frame)
+        if truth is False:
+            return self.eval(expr.orelse, frame)
+        body, orelse = self.eval(expr.body, frame), self.eval(expr.orelse, frame)
+        if _is_tensor(body) and _is_tensor(orelse):
+            return merge_values(body, orelse)
+        return Unknown("conditional")
+
+    def _eval_Tuple(self, expr: cst.Tuple, frame: Frame) -> Any:
+        return self._sequence(expr.elements, frame, is_tuple=True)
+
+    def _eval_List(self, expr: cst.List, frame: Frame) -> Any:
+        return self._sequence(expr.elements, frame, is_tuple=False)
+
+    def _sequence(self, elements: Iterable[cst.BaseElement], frame: Frame, is_tuple: bool) -> Any:
+        items: list[Any] = []
+        for element in elements:
+            value = self.eval(element.value, frame)
+            if isinstance(element, cst.StarredElement):
+                expanded = self.iterate(value)
+                if expanded is None:
+                    return Unknown("starred")
+                items.extend(expanded)
+            else:
+                items.append(value)
+        return Seq(items, is_tuple)
+
+    def _eval_Dict(self, expr: cst.Dict, frame: Frame) -> Any:
+        items: dict[str, Any] = {}
+        for element in expr.elements:
+            if not isinstance(element, cst.DictElement):
+                spread = self.eval(element.value, frame)
+                if not isinstance(spread, Mapping):
+                    return Unknown("dict")
+                items.update(spread.items)
+                continue
+            key = self.eval(element.key, frame)
+            if not (isinstance(key, Const) and isinstance(key.value, str)):
+                return Unknown("dict")
+            items[key.value] = self.eval(element.value, frame)
+        return Mapping(items)
+
+    def _eval_Attribute(self, expr: cst.Attribute, frame: Frame) -> Any:
+        base = self.eval(expr.value, frame)
+        name = expr.attr.value
+        if isinstance(base, Ref):
+            return base.attr(name)
+        if isinstance(base, Instance):
+            if name in base.attributes:
+                return base.attributes[name]
+            method = custom_layers.methods(base.cls).get(name)
+            if method is not None:
+                return Function(method, base)
+            return Unknown(f"self.{name}")
+        if isinstance(base, SequentialModel) and name == "add":
+            return BoundBuiltin("sequential.add", base)
+        if isinstance(base, Seq) and name in ("append", "extend", "insert"):
+            return BoundBuiltin(f"list.{name}", base)
+        if isinstance(base, Mapping) and name in ("get", "items", "keys", "values", "update"):
+            return BoundBuiltin(f"dict.{name}", base)
+        return Unknown(name)
+
+    def _eval_Subscript(self, expr: cst.Subscript, frame: Frame) -> Any:
+        base = self.eval(expr.value, frame)
+        key = _subscript_key(expr, self, frame)
+        if isinstance(base, Seq) and isinstance(key, Const) and isinstance(key.value, int):
+            try:
+                return base.items[key.value]
+            except IndexError:
+                return Unknown("index")
+        if isinstance(base, Seq) and isinstance(key, Const) and isinstance(key.value, slice):
+            return Seq(base.items[key.value], base.is_tuple)
+        if isinstance(base, Mapping) and isinstance(key, Const) and key.value in base.items:
+            return base.items[key.value]
+        if isinstance(base, Const) and isinstance(key, Const):
+            try:
+                return Const(base.value[key.value])
+            except Exception:
+                return Unknown("index")
+        if _is_tensor(base):
+            return self.opaque_node([base], expr, "Unknown")
+        return Unknown("subscript")
+
+    def _eval_NamedExpr(self, expr: cst.NamedExpr, frame: Frame) -> Any:
+        value = self.eval(expr.value, frame)
+        self.assign(expr.target, value, frame)
+        return value
+
+    def _eval_Lambda(self, expr: cst.Lambda, frame: Frame) -> Any:
+        return LambdaValue(expr)
+
+    # -------------------------------------------------------------------- calls
+
+    def evaluate_arguments(self, args: Iterable[cst.Arg], frame: Frame) -> Arguments:
+        result = Arguments()
+        for arg in args:
+            value = self.eval(arg.value, frame)
+            if arg.star == "*":
+                items = self.iterate(value)
+                if items is None:
+                    result.open_positional = True
+                else:
+                    result.positional.extend(items)
+                    result.positional_exprs.extend([None] * len(items))
+            elif arg.star == "**":
+                if isinstance(value, Mapping):
+                    result.keywords.update(value.items)
+                else:
+                    result.open_keywords = True
+            elif arg.keyword is not None:
+                result.keywords[arg.keyword.value] = value
+                result.keyword_exprs[arg.keyword.value] = arg.value
+            else:
+                result.positional.append(value)
+                result.positional_exprs.append(arg.value)
+        return result
+
+    def _eval_Call(self, expr: cst.Call, frame: Frame) -> Any:
+        self._tick()
+        callee = self.eval(expr.func, frame)
+        arguments = self.evaluate_arguments(expr.args, frame)
+        return self.call(callee, arguments, expr, frame)
+
+    def call(self, callee: Any, arguments: Arguments, expr: cst.Call, frame: Frame) -> Any:
+        if isinstance(callee, Partial):
+            merged = Arguments(
+                positional=callee.arguments.positional + arguments.positional,
+                positional_exprs=callee.arguments.positional_exprs + arguments.positional_exprs,
+                keywords={**callee.arguments.keywords, **arguments.keywords},
+                keyword_exprs={**callee.arguments.keyword_exprs, **arguments.keyword_exprs},
+                open_positional=callee.arguments.open_positional or arguments.open_positional,
+                open_keywords=callee.arguments.open_keywords or arguments.open_keywords,
+            )
+            return self.call(callee.callee, merged, expr, frame)
+        if isinstance(callee, Ref):
+            return self.call_api(callee, arguments, expr, frame)
+        if isinstance(callee, LayerObject):
+            return self.apply_layer(callee, arguments, expr)
+        if isinstance(callee, SequentialModel):
+            callee.applied = True
+            inputs = arguments.positional[0] if arguments.positional else Unknown("input")
+            return self._apply_sequential(callee, self.as_tensor(inputs))
+        if isinstance(callee, FunctionalModel):
+            return self.opaque_node(arguments.positional, expr, "Model")
+        if isinstance(callee, Function):
+            return self.inline(callee, arguments, expr)
+        if isinstance(callee, LocalClass):
+            return self.instantiate(callee.node, arguments, expr)
+        if isinstance(callee, Instance):
+            call = custom_layers.methods(callee.cls).get("call") or custom_layers.methods(callee.cls).get("__call__")
+            if call is not None:
+                return self.inline(Function(call, callee), arguments, expr)
+        if isinstance(callee, BoundBuiltin):
+            return self.call_builtin(callee, arguments)
+        return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+
+    def call_builtin(self, callee: BoundBuiltin, arguments: Arguments) -> Any:
+        receiver = callee.receiver
+        if callee.name == "sequential.add" and arguments.positional:
+            receiver.layers.append((arguments.positional[0], "model-add", self.statement))
+        elif callee.name == "list.append" and arguments.positional:
+            receiver.items.append(arguments.positional[0])
+        elif callee.name == "list.extend" and arguments.positional:
+            items = self.iterate(arguments.positional[0])
+            receiver.items.extend(items or [Unknown("extend")])
+        elif callee.name == "list.insert" and len(arguments.positional) == 2:
+            index = arguments.positional[0]
+            if isinstance(index, Const) and isinstance(index.value, int):
+                receiver.items.insert(index.value, arguments.positional[1])
+        elif callee.name == "dict.get" and arguments.positional:
+            key = arguments.positional[0]
+            if isinstance(key, Const) and key.value in receiver.items:
+                return receiver.items[key.value]
+            return arguments.positional[1] if len(arguments.positional) > 1 else Const(None)
+        elif callee.name == "dict.update" and arguments.positional and isinstance(arguments.positional[0], Mapping):
+            receiver.items.update(arguments.positional[0].items)
+        return Const(None)
+
+    def call_api(self, callee: Ref, arguments: Arguments, expr: cst.Call, frame: Frame) -> Any:
+        qualname = callee.qualname
+        if qualname.startswith("builtins."):
+            return self.call_python_builtin(qualname[9:], arguments, expr)
+        entry = keras_api.resolve(qualname)
+        if entry is None:
+            return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+        kind = entry.kind
+        if kind == "layer":
+            return LayerObject(entry.op, arguments, expr, entry.label,
+                               positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()))
+        if kind == "input":
+            return self.input_tensor(arguments, expr)
+        if kind == "sequential":
+            model = SequentialModel(expr)
+            layers = arguments.positional[0] if arguments.positional else arguments.keywords.get("layers")
+            if isinstance(layers, Seq):
+                list_node = expr.args[0].value if expr.args and isinstance(expr.args[0].value, cst.List) else None
+                for index, layer in enumerate(layers.items):
+                    site = list_node.elements[index] if list_node is not None and index < len(list_node.elements) else None
+                    model.layers.append((layer, "sequential-list", site))
+            self.sequentials.append(model)
+            return model
+        if kind == "model":
+            outputs = arguments.keywords.get("outputs")
+            if outputs is None and len(arguments.positional) > 1:
+                outputs = arguments.positional[1]
+            self._mark_outputs([outputs])
+            tensors = list(_tensors_in(outputs))
+            return FunctionalModel(tensors[0] if tensors else None)
+        if kind == "merge" or kind == "concat":
+            return self.apply_merge(entry, arguments, expr)
+        if kind == "activation":
+            inputs = arguments.positional[:1]
+            if not inputs or not _is_tensor(inputs[0]) and not isinstance(inputs[0], Unknown):
+                return Unknown("activation")
+            keywords = {"activation": Const(entry.label)}
+            if entry.label == "leaky_relu":
+                keywords["negative_slope"] = arguments.keywords.get("alpha", arguments.keywords.get("negative_slope", Const(0.2)))
+            return self.add_layer_node("Activation", Arguments(keywords=keywords), expr,
+                                       [(inputs[0], expr.args[0].value)], label=entry.label)
+        if kind == "tf1_layer":
+            if not arguments.positional:
+                return Unknown(entry.label)
+            tensor, rest = arguments.positional[0], arguments.positional[1:]
+            layer_args = Arguments(rest, arguments.positional_exprs[1:], dict(arguments.keywords),
+                                   dict(arguments.keyword_exprs), arguments.open_positional, arguments.open_keywords)
+            layer = LayerObject(entry.op, layer_args, expr, entry.label,
+                                positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()))
+            return self.apply_layer(layer, Arguments([tensor], arguments.positional_exprs[:1]), expr)
+        if kind == "set_format":
+            value = arguments.positional[0] if arguments.positional else arguments.keywords.get("data_format")
+            self.data_format = DataFormat.parse(value.value) if isinstance(value, Const) else DataFormat.UNKNOWN
+            self.format_explicit = True
+            return Const(None)
+        if kind == "get_format":
+            return GLOBAL_DATA_FORMAT
+        if kind == "partial" and arguments.positional:
+            rest = Arguments(arguments.positional[1:], arguments.positional_exprs[1:], arguments.keywords,
+                             arguments.keyword_exprs, arguments.open_positional, arguments.open_keywords)
+            return Partial(arguments.positional[0], rest)
+        if kind == "weight":
+            return WEIGHT
+        if kind in ("application", "load_model"):
+            tensors = _tensors_in_args(arguments)
+            if tensors:
+                return self.opaque_node(tensors, expr, "Model")
+            return LayerObject("Model", arguments, expr, entry.label)
+        return Unknown(qualname)
+
+    def call_python_builtin(self, name: str, arguments: Arguments, expr: cst.Call) -> Any:
+        values = arguments.positional
+        if name == "range" and values and all(isinstance(v, Const) and isinstance(v.value, int) for v in values):
+            try:
+                numbers = range(*(v.value for v in values))
+            except (TypeError, ValueError):
+                return Unknown("range")
+            return Const(tuple(numbers)) if len(numbers) <= MAX_UNROLL else Unknown("range")
+        if name in ("list", "tuple") and values:
+            items = self.iterate(values[0])
+            return Seq(items, name == "tuple") if items is not None else Unknown(name)
+        if name in ("list", "tuple") and not values:
+            return Seq([], name == "tuple")
+        if name == "enumerate" and values:
+            items = self.iterate(values[0])
+            return Seq([Seq([Const(i), v], True) for i, v in enumerate(items)]) if items is not None else Unknown(name)
+        if name == "zip" and values:
+            columns = [self.iterate(v) for v in values]
+            if any(c is None for c in columns):
+                return Unknown(name)
+            return Seq([Seq(list(row), True) for row in zip(*columns)])  # type: ignore[arg-type]
+        if name == "len" and values:
+            items = self.iterate(values[0])
+            return Const(len(items)) if items is not None else Unknown(name)
+        if name in ("int", "float") and values and isinstance(values[0], Const):
+            try:
+                return Const({"int": int, "float": float}[name](values[0].value))
+            except (TypeError, ValueError):
+                return Unknown(name)
+        if name in ("max", "min") and values and all(isinstance(v, Const) for v in values):
+            try:
+                return Const((max if name == "max" else min)(*(v.value for v in values)))
+            except (TypeError, ValueError):
+                return Unknown(name)
+        if name == "dict":
+            return Mapping(dict(arguments.keywords)) if not arguments.positional else Unknown(name)
+        return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+
+    # ------------------------------------------------------------ tracing into
+
+    def inline(self, function: Function, arguments: Arguments, expr: cst.Call) -> Any:
+        node = function.node
+        if len(self.stack) >= MAX_CALL_DEPTH or node in self.stack:
+            return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+        self.inlined.add(id(node))
+        frame = Frame(dict(self.globals), function.owner)
+        self.bind_parameters(node, arguments, frame, bound_self=function.owner)
+        self.stack.append(node)
+        saved_format = (self.data_format, self.format_explicit)
+        try:
+            self.exec_block(_body(node), frame)
+        finally:
+            self.stack.pop()
+            if not isinstance(frame.vars.get("__format_leaks__"), Const):
+                pass
+        del saved_format  # a helper's set_image_data_format keeps acting after it returns, as in Keras
+        if not frame.returns:
+            return Const(None)
+        result = frame.returns[0]
+        for value in frame.returns[1:]:
+            result = merge_values(result, value)
+        return result
+
+    def bind_parameters(self, node: cst.FunctionDef, arguments: Arguments, frame: Frame,
+                        bound_self: Instance | None) -> None:
+        params = node.params
+        positional = list(params.posonly_params) + list(params.params)
+        values = list(arguments.positional)
+        if bound_self is not None and positional:
+            frame.vars[positional[0].name.value] = bound_self
+            positional = positional[1:]
+        for index, param in enumerate(positional):
+            name = param.name.value
+            if index < len(values):
+                frame.vars[name] = values[index]
+            elif name in arguments.keywords:
+                frame.vars[name] = arguments.keywords[name]
+            elif arguments.open_positional or arguments.open_keywords or param.default is None:
+                frame.vars[name] = Unknown(name)
+            else:
+                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+        for param in params.kwonly_params:
+            name = param.name.value
+            if name in arguments.keywords:
+                frame.vars[name] = arguments.keywords[name]
+            elif arguments.open_keywords or param.default is None:
+                frame.vars[name] = Unknown(name)
+            else:
+                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+        if isinstance(params.star_arg, cst.Param):
+            extra = values[len(positional):]
+            frame.vars[params.star_arg.name.value] = Unknown("*args") if arguments.open_positional else Seq(extra, True)
+        if isinstance(params.star_kwarg, cst.Param):
+            known = {p.name.value for p in positional} | {p.name.value for p in params.kwonly_params}
+            rest = {k: v for k, v in arguments.keywords.items() if k not in known}
+            frame.vars[params.star_kwarg.name.value] = Unknown("**kwargs") if arguments.open_keywords else Mapping(rest)
+
+    def instantiate(self, cls: cst.ClassDef, arguments: Arguments, expr: cst.Call) -> Any:
+        """A local class: a Keras layer by inheritance, a scale op, or a layer to trace into."""
+        builtin = self.builtin_base(cls)
+        if builtin is not None:
+            return LayerObject(builtin, arguments, expr, cls.name.value,
+                               positional_names=POSITIONAL_PARAMETERS.get(builtin, ()))
+        shape = custom_layers.scale_shape(cls)
+        if shape is not None:
+            args = Arguments(keywords={"bias": Const(shape.adds_bias)})
+            return LayerObject("Scale", args, expr, cls.name.value)
+        instance = Instance(cls)
+        init = custom_layers.methods(cls).get("__init__")
+        if init is not None:
+            self.inline(Function(init, instance), arguments, expr)
+        if "call" in custom_layers.methods(cls):
+            self.inlined.add(id(cls))
+        return instance
+
+    def builtin_base(self, cls: cst.ClassDef, depth: int = 0) -> str | None:
+        """The Keras layer a local class subclasses, if it subclasses one directly or through local classes."""
+        for base in cls.bases:
+            value = self.eval(base.value, Frame(self.globals))
+            if isinstance(value, Ref):
+                entry = keras_api.resolve(value.qualname)
+                if entry is not None and entry.kind == "layer":
+                    return entry.op
+            elif isinstance(value, LocalClass) and depth < 8:
+                found = self.builtin_base(value.node, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    # ----------------------------------------------------------- graph building
+
+    def as_tensor(self, value: Any) -> Tensor | None:
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, Unknown):
+            if value.tensor_node is None:
+                value.tensor_node = self.graph.add_node("Input", label=value.expression, data_format=DataFormat.UNKNOWN).id
+            return Tensor(frozenset({value.tensor_node}))
+        return None
+
+    def _placeholder_tensor(self, rank: int | None) -> Tensor:
+        node = self.graph.add_node("Input", label="input", rank=rank, data_format=self._input_format())
+        return Tensor(frozenset({node.id}))
+
+    def _input_format(self) -> DataFormat:
+        return self.data_format if self.format_explicit else DataFormat.UNKNOWN
+
+    def input_tensor(self, arguments: Arguments, expr: cst.Call) -> Tensor:
+        shape = arguments.keywords.get("shape", arguments.positional[0] if arguments.positional else None)
+        batch_shape = arguments.keywords.get("batch_shape") or arguments.keywords.get("batch_input_shape")
+        rank = None
+        if isinstance(shape, (Seq, Const)):
+            rank = _length(shape) + 1 if _length(shape) is not None else None
+        elif isinstance(batch_shape, (Seq, Const)):
+            rank = _length(batch_shape)
+        node = self.graph.add_node("Input", origin=expr, site=self.statement, rank=rank,
+                                   data_format=self._input_format(), label="Input",
+                                   conditional=self.conditional > 0)
+        return Tensor(frozenset({node.id}))
+
+    def opaque_node(self, inputs: Iterable[Any], expr: cst.CSTNode, op: str) -> Any:
+        tensors = [t for t in (self.as_tensor(v) if _is_tensor(v) else None for v in inputs) if t is not None]
+        if not tensors:
+            return Unknown(op)
+        node = self.graph.add_node(op, origin=expr, site=self.statement, label=op, conditional=self.conditional > 0)
+        for slot, tensor in enumerate(tensors):
+            for source in sorted(tensor.nodes):
+                self.graph.connect(source, node.id, slot, expr)
+        return Tensor(frozenset({node.id}))
+
+    def apply_merge(self, entry: keras_api.ApiEntry, arguments: Arguments, expr: cst.Call) -> Any:
+        inputs_value = arguments.positional[0] if arguments.positional else arguments.keywords.get("inputs",
+                                                                                                    arguments.keywords.get("values"))
+        keywords = dict(arguments.keywords)
+        if entry.kind == "concat" and len(arguments.positional) > 1:
+            keywords["axis"] = arguments.positional[1]
+        if entry.op == "Concatenate" and "axis" not in keywords and entry.kind == "concat" and entry.label == "concat":
+            keywords["axis"] = Unknown("axis")  # tf.concat has no default axis
+        keywords.pop("inputs", None)
+        keywords.pop("values", None)
+        list_expr = expr.args[0].value if expr.args else None
+        if not isinstance(inputs_value, Seq):
+            if entry.op == "Add" and len(arguments.positional) == 2:  # tf.add(a, b)
+                inputs_value = Seq(list(arguments.positional))
+                list_expr = None
+            else:
+                return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+        items = _element_exprs(list_expr, len(inputs_value.items), expr)
+        return self.add_layer_node(entry.op, Arguments(keywords=keywords), expr,
+                                   list(zip(inputs_value.items, items)), label=entry.label)
+
+    def apply_layer(self, layer: LayerObject, arguments: Arguments, expr: cst.Call) -> Any:
+        inputs = arguments.positional[0] if arguments.positional else arguments.keywords.get("inputs")
+        if inputs is None:
+            return Unknown("call")
+        if layer.local_class is not None:
+            return Unknown("call")
+        input_exprs = arguments.positional_exprs[:1] if arguments.positional_exprs else [expr]
+        if ops.family(layer.op) is Family.MERGE:
+            if not isinstance(inputs, Seq):
+                return self.opaque_node([inputs], expr, "Unknown")
+            items = _element_exprs(input_exprs[0] if input_exprs else None, len(inputs.items), expr)
+            pairs = list(zip(inputs.items, items))
+        else:
+            pairs = [(inputs, input_exprs[0] or expr)]
+        return self.add_layer_node(layer.op, layer.arguments, layer.origin, pairs, label=layer.label,
+                                   positional_names=layer.positional_names, apply_expr=expr)
+
+    def _apply_sequential(self, model: SequentialModel, tensor: Tensor | None) -> Any:
+        current: Any = tensor
+        for index, (layer, style, site) in enumerate(model.layers):
+            if isinstance(layer, LayerObject) and layer.op == "Input":
+                continue
+            if index == 0 or current is None:
+                rank = _input_rank_of(layer)
+                if rank is not None and (current is None or self.graph.node(min(current.nodes)).op == "Input"):
+                    current = self._placeholder_tensor(rank)
+            if current is None:
+                current = self._placeholder_tensor(None)
+            saved = self.statement
+            self.statement = site if style == "model-add" else saved
+            try:
+                if isinstance(layer, LayerObject):
+                    current = self.add_layer_node(layer.op, layer.arguments, layer.origin, [(current, None)],
+                                                  label=layer.label, positional_names=layer.positional_names,
+                                                  style=style, site=site)
+                elif isinstance(layer, (SequentialModel, Instance, FunctionalModel)):
+                    current = self.call(layer, Arguments([current], [None]), model.origin, Frame(self.globals))
+                else:
+                    current = self.opaque_node([current], model.origin or cst.Name("model"), "Unknown")
+            finally:
+                self.statement = saved
+        model.applied = True
+        return current
+
+    def add_layer_node(self, op: str, arguments: Arguments, origin: cst.CSTNode | None,
+                       inputs: list[tuple[Any, Any]], label: str, positional_names: tuple[str, ...] = (),
+                       style: str | None = None, site: Any = None, apply_expr: cst.CSTNode | None = None) -> Any:
+        args = self.layer_arguments(arguments, positional_names)
+        info = ops.info(op)
+        data_format = self._layer_format(args)
+        tensors: list[tuple[Tensor, Any]] = []
+        for value, value_expr in inputs:
+            tensor = self.as_tensor(value)
+            if tensor is not None:
+                tensors.append((tensor, value_expr))
+        input_ranks = {self.graph.node(n).rank for t, _ in tensors for n in t.nodes}
+        input_rank = input_ranks.pop() if len(input_ranks) == 1 else None
+        node = self.graph.add_node(
+            op, args=args, data_format=data_format, origin=origin,
+            site=site if site is not None else self.statement,
+            style=style or ("subclass" if self.stack and isinstance(self.stack[-1], cst.ClassDef) else "functional"),
+            conditional=self.conditional > 0, label=label,
+            rank=_output_rank(op, info, args, input_rank),
+        )
+        node.unknown_kwargs = arguments.open_keywords or arguments.open_positional
+        for slot, (tensor, value_expr) in enumerate(tensors):
+            for source in sorted(tensor.nodes):
+                self.graph.connect(source, node.id, slot, value_expr)
+        result = Tensor(frozenset({node.id}))
+        activation = args.get("activation")
+        if info.family in (Family.CONV, Family.DENSE) and activation is not None:
+            name = keras_api.activation_name(activation.constant) if activation.known else None
+            if name != "linear":
+                act = self.graph.add_node(
+                    "Activation", args={"activation": Value.of(name) if name else activation},
+                    data_format=data_format, origin=origin, site=node.site, style=node.style, implicit=True,
+                    conditional=node.conditional, rank=node.rank, owner=node.id, label=name or "activation",
+                )
+                self.graph.connect(node.id, act.id, 0, None)
+                result = Tensor(frozenset({act.id}))
+        return result
+
+    def layer_arguments(self, arguments: Arguments, positional_names: tuple[str, ...]) -> dict[str, Value]:
+        args: dict[str, Value] = {}
+        for index, value in enumerate(arguments.positional):
+            name = positional_names[index] if index < len(positional_names) else f"arg{index}"
+            args[name] = self.to_value(value, arguments.positional_exprs[index]
+                                       if index < len(arguments.positional_exprs) else None)
+        for name, value in arguments.keywords.items():
+            args[name] = self.to_value(value, arguments.keyword_exprs.get(name))
+        return args
+
+    def to_value(self, value: Any, expr: cst.CSTNode | None) -> Value:
+        if isinstance(value, Const):
+            return Value.of(value.value)
+        if isinstance(value, Seq) and all(isinstance(v, Const) for v in value.items):
+            return Value.of(tuple(v.value for v in value.items))
+        if isinstance(value, Ref):
+            return Value.of(value.qualname)
+        if isinstance(value, GlobalDataFormat):
+            return Value.unknown("image_data_format()")
+        text = self.module.code_for_node(expr) if expr is not None else "<expression>"
+        return Value.unknown(text)
+
+    def _layer_format(self, args: dict[str, Value]) -> DataFormat:
+        value = args.get("data_format")
+        if value is None or value.known and value.constant is None:
+            return self.data_format
+        if value.known:
+            return DataFormat.parse(value.constant)
+        if value.expression == "image_data_format()":
+            return self.data_format
+        return DataFormat.UNKNOWN
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _body(node: cst.FunctionDef) -> Iterable[cst.BaseStatement | cst.BaseSmallStatement]:
+    body = node.body
+    return body.body if isinstance(body, cst.IndentedBlock) else body.body
+
+
+def _truth(value: Any) -> bool | None:
+    if isinstance(value, Const):
+        try:
+            return bool(value.value)
+        except Exception:
+            return None
+    if isinstance(value, Seq):
+        return bool(value.items)
+    return None
+
+
+def _unpack(value: Any, count: int) -> list[Any]:
+    if isinstance(value, Seq) and len(value.items) == count:
+        return list(value.items)
+    if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and len(value.value) == count:
+        return [Const(v) for v in value.value]
+    return [Unknown("unpacked") for _ in range(count)]
+
+
+def _subscript_key(expr: cst.Subscript, interp: Interpreter, frame: Frame) -> Any:
+    if len(expr.slice) != 1:
+        return Unknown("subscript")
+    element = expr.slice[0].slice
+    if isinstance(element, cst.Index):
+        return interp.eval(element.value, frame)
+    if isinstance(element, cst.Slice):
+        parts = [interp.eval(p, frame) if p is not None else Const(None)
+                 for p in (element.lower, element.upper, element.step)]
+        if all(isinstance(p, Const) and (p.value is None or isinstance(p.value, int)) for p in parts):
+            return Const(slice(*(p.value for p in parts)))
+    return Unknown("subscript")
+
+
+def _tensors_in(value: Any) -> Iterator[Tensor]:
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, Seq):
+        for item in value.items:
+            yield from _tensors_in(item)
+    elif isinstance(value, Mapping):
+        for item in value.items.values():
+            yield from _tensors_in(item)
+    elif isinstance(value, FunctionalModel) and value.outputs is not None:
+        yield value.outputs
+
+
+def _tensors_in_args(arguments: Arguments) -> list[Tensor]:
+    found: list[Tensor] = []
+    for value in list(arguments.positional) + list(arguments.keywords.values()):
+        found.extend(_tensors_in(value))
+    return found
+
+
+def _element_exprs(list_expr: Any, count: int, fallback: cst.CSTNode) -> list[Any]:
+    if isinstance(list_expr, (cst.List, cst.Tuple)) and len(list_expr.elements) == count:
+        return [e.value for e in list_expr.elements]
+    return [fallback] * count
+
+
+def _length(value: Any) -> int | None:
+    if isinstance(value, Seq):
+        return len(value.items)
+    if isinstance(value, Const) and isinstance(value.value, (tuple, list)):
+        return len(value.value)
+    return None
+
+
+def _input_rank_of(layer: Any) -> int | None:
+    if not isinstance(layer, LayerObject):
+        return None
+    for key in ("input_shape", "batch_input_shape", "shape", "batch_shape"):
+        value = layer.arguments.keywords.get(key)
+        length = _length(value) if value is not None else None
+        if length is not None:
+            return length + 1 if key in ("input_shape", "shape") else length
+    if layer.op == "Input" and layer.arguments.positional:
+        length = _length(layer.arguments.positional[0])
+        return length + 1 if length is not None else None
+    return None
+
+
+def _output_rank(op: str, info: ops.OpInfo, args: dict[str, Value], input_rank: int | None) -> int | None:
+    family = info.family
+    if family in (Family.CONV, Family.POOL, Family.UPSAMPLE, Family.PAD, Family.CROP) and info.spatial_rank:
+        return info.spatial_rank + 2
+    if family is Family.GLOBAL_POOL:
+        keepdims = args.get("keepdims")
+        if keepdims is None or keepdims.known and not keepdims.constant:
+            return 2
+        return info.spatial_rank + 2 if keepdims.known and info.spatial_rank else None
+    if op == "Flatten":
+        return 2
+    if op == "Reshape":
+        target = args.get("target_shape")
+        if target is not None and target.known and isinstance(target.constant, tuple):
+            return len(target.constant) + 1
+        return None
+    if family is Family.EMBEDDING:
+        return 3
+    if family in (Family.NORM, Family.ACTIVATION, Family.DROPOUT, Family.SCALE, Family.DENSE) or op in (
+            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Permute"):
+        return input_rank
+    return None

@@ -1,0 +1,155 @@
+"""Abstract values the frontend's interpreter computes for Python expressions.
+
+The frontend does not run the user's code; it evaluates just enough of it to
+know which layers are built, with which constant arguments, and how tensors
+flow between them. Everything else is ``Unknown``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+
+class Unknown:
+    """A value the frontend cannot know. Used as a tensor, it becomes a graph input."""
+
+    __slots__ = ("expression", "tensor_node")
+
+    def __init__(self, expression: str = "") -> None:
+        self.expression = expression
+        self.tensor_node: int | None = None
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.expression!r})"
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A dotted name outside this module (``keras.layers.Conv2D``, ``tensorflow``)."""
+
+    qualname: str
+
+    def attr(self, name: str) -> Ref:
+        return Ref(f"{self.qualname}.{name}")
+
+
+class GlobalDataFormat:
+    """The result of ``image_data_format()``: the global format, whatever it is."""
+
+
+GLOBAL_DATA_FORMAT = GlobalDataFormat()
+
+
+class Weight:
+    """A trainable variable (``add_weight``, ``tf.Variable``): a constant to the graph."""
+
+
+WEIGHT = Weight()
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor produced by one of several graph nodes (several after an undecided ``if``)."""
+
+    nodes: frozenset[int]
+
+
+@dataclass
+class Seq:
+    """A list or tuple whose elements are known one by one."""
+
+    items: list[Any]
+    is_tuple: bool = False
+
+
+@dataclass
+class Mapping:
+    """A dict literal with constant keys (``**bn_kwargs`` spreads it into a call)."""
+
+    items: dict[str, Any]
+
+
+@dataclass
+class Arguments:
+    """The evaluated arguments of a call, with their source expressions."""
+
+    positional: list[Any] = field(default_factory=list)
+    positional_exprs: list[cst.BaseExpression | None] = field(default_factory=list)
+    keywords: dict[str, Any] = field(default_factory=dict)
+    keyword_exprs: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # A ``*args`` or ``**kwargs`` the frontend could not expand: anything may be in it.
+    open_positional: bool = False
+    open_keywords: bool = False
+
+
+@dataclass
+class LayerObject:
+    """A constructed layer that has not been applied to a tensor yet."""
+
+    op: str
+    arguments: Arguments
+    origin: cst.Call | None
+    label: str
+    local_class: cst.ClassDef | None = None  # a custom layer to trace into
+    positional_names: tuple[str, ...] = ()
+
+
+@dataclass
+class SequentialModel:
+    origin: cst.Call | None
+    # (layer, style, site): how each layer was added, for the fixer.
+    layers: list[tuple[Any, str, Any]] = field(default_factory=list)
+    applied: bool = False
+    input_rank: int | None = None
+
+
+@dataclass
+class FunctionalModel:
+    outputs: Tensor | None
+
+
+@dataclass
+class Function:
+    node: cst.FunctionDef
+    owner: Instance | None = None  # bound ``self`` for methods
+
+
+@dataclass
+class LocalClass:
+    node: cst.ClassDef
+
+
+@dataclass
+class Instance:
+    """``self`` while tracing a class, or an instance of a non-layer local class."""
+
+    cls: cst.ClassDef
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Partial:
+    """``functools.partial(callee, *args, **kwargs)``."""
+
+    callee: Any
+    arguments: Arguments
+
+
+@dataclass
+class BoundBuiltin:
+    """A method of a value the frontend models itself (``model.add``, ``list.append``)."""
+
+    name: str
+    receiver: Any
+
+
+@dataclass
+class LambdaValue:
+    node: cst.Lambda

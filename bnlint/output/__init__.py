@@ -1,0 +1,1 @@
+"""Renderers: thin views over the engine's diagnostics, one module per format."""

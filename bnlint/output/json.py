@@ -1,0 +1,32 @@
+"""JSON output: a list of findings, the contract tools build on."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bnlint.diagnostics import Diagnostic
+
+
+def as_dict(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "message": d.message,
+        "path": d.path,
+        "line": d.line,
+        "column": d.column,
+        "end_line": d.end_line,
+        "end_column": d.end_column,
+        "severity": d.severity.label,
+        "fix": None if d.fix is None else {
+            "title": d.fix.title,
+            "applicability": d.fix.applicability.value,
+            "edits": [edit.describe() for edit in d.fix.edits],
+        },
+        "dynamic": d.dynamic,
+    }
+
+
+def render(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps([as_dict(d) for d in diagnostics], indent=2) + "\n"

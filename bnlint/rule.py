@@ -1,0 +1,43 @@
+"""What every rule module provides: metadata, documentation, examples and a check."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bnlint.config import Settings
+from bnlint.diagnostics import Finding, Severity
+from bnlint.graph import LayerGraph
+
+
+@dataclass(frozen=True)
+class Example:
+    """A code sample from a rule's documentation; the test suite lints each one."""
+
+    source: str
+    expect: int  # how many findings of this rule the sample must produce
+
+
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: Severity
+    enabled_by_default: bool = True
+    fix_safety: str = "none"  # safe | unsafe | none
+    # A file containing none of these byte strings cannot trigger the rule.
+    tokens: tuple[bytes, ...] = (b"BatchNorm", b"batch_norm", b"SyncBatchNorm")
+    doc: str  # What it does / Why is this bad? / Fix safety / References
+    bad: Example
+    good: Example
+
+    def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def documentation(self) -> str:
+        fix = {"safe": "safe fix", "unsafe": "unsafe fix", "none": "no fix"}[self.fix_safety]
+        default = "on" if self.enabled_by_default else "off"
+        header = f"# {self.name} ({self.code})\n\n{self.summary}\n\nSeverity: {self.severity.label} · default: {default} · {fix}\n"
+        return (
+            f"{header}\n{self.doc.strip()}\n\n## Example\n\n```python\n{self.bad.source.strip()}\n```\n\n"
+            f"## Use instead\n\n```python\n{self.good.source.strip()}\n```\n"
+        )
