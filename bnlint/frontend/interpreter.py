@@ -317,14 +317,28 @@ class Interpreter:
         if decided is False:
             self._exec_else(orelse, frame)
             return
+        instances = [v for v in frame.vars.values() if isinstance(v, Instance)]
+        if frame.instance is not None and frame.instance not in instances:
+            instances.append(frame.instance)
+        before = [dict(i.attributes) for i in instances]
         self.conditional += 1
         try:
             branch = Frame(dict(frame.vars), frame.instance)
             self.exec_block(stmt.body.body, branch)
+            after_branch = [dict(i.attributes) for i in instances]
+            for instance, attributes in zip(instances, before):
+                instance.attributes = dict(attributes)
             other = Frame(dict(frame.vars), frame.instance)
             self._exec_else(orelse, other)
         finally:
             self.conditional -= 1
+        for instance, first in zip(instances, after_branch):
+            second = instance.attributes
+            for name in set(first) | set(second):
+                if name in first and name in second:
+                    second[name] = merge_values(first[name], second[name])
+                elif name in first:
+                    second[name] = first[name]
         frame.returns.extend(branch.returns + other.returns)
         if branch.stopped and other.stopped:
             frame.stopped = True
