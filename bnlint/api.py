@@ -1,6 +1,7 @@
 """The engine: paths in, diagnostics out. The CLI and every renderer sit on top of this."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from bnlint.config import ConfigError, Settings
 from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
 from bnlint.discovery import discover
 from bnlint.frontend import build_graphs, module_facts
-from bnlint.graph import DataFormat
+from bnlint.graph import DataFormat, LayerGraph
 from bnlint.rule import Rule
 from bnlint.rules import ALL_RULES
 
@@ -77,10 +78,17 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -
     data_format = DataFormat.parse(settings.image_data_format) if settings.image_data_format else None
     graphs = build_graphs(module, module_facts(source), data_format)
     found: dict[tuple[str, int], tuple[Rule, Finding]] = {}
+    times_found: Counter[tuple[str, int]] = Counter()
     for graph in graphs:
         for rule in rules:
             for finding in rule.check(graph, settings):
-                found.setdefault((rule.code, id(finding.anchor)), (rule, finding))
+                key = (rule.code, id(finding.anchor))
+                found.setdefault(key, (rule, finding))
+                times_found[key] += 1
+    if any(rule.requires_every_instance for rule, _ in found.values()):
+        uses = _uses_per_origin(graphs)
+        found = {key: value for key, value in found.items()
+                 if not value[0].requires_every_instance or times_found[key] >= uses[key[1]]}
     result = FileResult(name, parsed=True)
     if found:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -94,6 +102,16 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -
             ))
         result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+def _uses_per_origin(graphs: list[LayerGraph]) -> Counter[int]:
+    """How many times each source layer (or merge argument) was traced, over all graphs."""
+    uses: Counter[int] = Counter()
+    for graph in graphs:
+        uses.update(id(node.origin) for node in graph.nodes if not node.implicit and node.origin is not None)
+        uses.update(id(origin) for origin in {(e.target, e.slot): e.origin for e in graph.edges}.values()
+                    if origin is not None)
+    return uses
 
 
 class _FileProblem(Exception):

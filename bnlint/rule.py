@@ -26,6 +26,11 @@ class Rule:
     fix_safety: str = "none"  # safe | unsafe | none
     # A file containing none of these byte strings cannot trigger the rule.
     tokens: tuple[bytes, ...] = (b"BatchNorm", b"batch_norm", b"SyncBatchNorm")
+    # A layer written once may be traced several times (a helper called from many
+    # places, a loop). A rule that says a layer's argument is redundant must hold in
+    # every one of those uses, since the fix changes them all; a rule that reports a
+    # defect holds as soon as one use shows it.
+    requires_every_instance: bool = False
     doc: str  # What it does / Why is this bad? / Fix safety / References
     bad: Example
     good: Example

@@ -22,6 +22,7 @@ class RedundantScale(Rule):
     summary = "BatchNormalization learns a scale (gamma) that the next op duplicates or absorbs."
     severity = Severity.WARNING
     fix_safety = "safe"
+    requires_every_instance = True
     doc = """
 ## What it does
 Two shapes:

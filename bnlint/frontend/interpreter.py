@@ -114,6 +114,8 @@ def merge_values(a: Any, b: Any) -> Any:
         return a
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Tensor(a.nodes | b.nodes)
+    if isinstance(a, Ref) and isinstance(b, Ref) and keras_api.same_api(a.qualname, b.qualname):
+        return a  # ``if TF: from tensorflow.keras.layers import X`` / ``else: from keras.layers import X``
     if isinstance(a, Seq) and isinstance(b, Seq) and len(a.items) == len(b.items):
         return Seq([merge_values(x, y) for x, y in zip(a.items, b.items)], a.is_tuple)
     return Unknown("<either branch>")
@@ -422,7 +424,7 @@ class Interpreter:
         if name in ("True", "False", "None"):
             return Const({"True": True, "False": False, "None": None}[name])
         if name in ("range", "enumerate", "zip", "len", "int", "float", "list", "tuple", "max", "min", "isinstance",
-                    "super", "getattr", "dict"):
+                    "super", "getattr", "dict", "reversed"):
             return Ref(f"builtins.{name}")
         for module in self.star_imports:
             if keras_api.resolve(f"{module}.{name}") is not None:
@@ -810,6 +812,9 @@ class Interpreter:
                 return Const((max if name == "max" else min)(*(v.value for v in values)))
             except (TypeError, ValueError):
                 return Unknown(name)
+        if name == "reversed" and values:
+            items = self.iterate(values[0])
+            return Seq(items[::-1]) if items is not None else Unknown(name)
         if name == "dict":
             return Mapping(dict(arguments.keywords)) if not arguments.positional else Unknown(name)
         return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")

@@ -83,6 +83,15 @@ def resolve(qualname: str) -> ApiEntry | None:
     return None
 
 
+def same_api(first: str, second: str) -> bool:
+    """Two import paths of the same Keras object (``tensorflow.keras.layers.X``, ``keras.layers.X``)."""
+    if first.rsplit(".", 1)[-1] != second.rsplit(".", 1)[-1]:
+        return False
+    entry = resolve(first)
+    return entry is not None and entry == resolve(second) or \
+        is_keras_path(first) and is_keras_path(second) and first.count(".") > 0 and second.count(".") > 0
+
+
 def activation_name(value: object) -> str | None:
     """The canonical activation name of an ``activation=`` constant or function path."""
     if value is None:
