@@ -9,7 +9,8 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from bnlint.config import ConfigError, Settings
+from bnlint import suppress
+from bnlint.config import ConfigError, Settings, resolve_codes
 from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
 from bnlint.discovery import discover
 from bnlint.frontend import build_graphs, module_facts
@@ -26,26 +27,22 @@ class FileResult:
     parsed: bool = False
 
 
+def enabled_codes(settings: Settings) -> set[str]:
+    """Every code a run reports: the rules' and, when asked for, unused-suppression."""
+    defaults = {rule.code: rule.enabled_by_default for rule in ALL_RULES}
+    defaults[suppress.UNUSED_SUPPRESSION[0]] = False  # only when selected explicitly
+    return resolve_codes(settings.selection_layers(), defaults)
+
+
 def select_rules(settings: Settings) -> list[Rule]:
-    """The rules a run uses: ``select`` (default: the rules on by default) minus ``ignore``."""
-    codes = {rule.code for rule in ALL_RULES}
-    for selector in settings.select + settings.ignore:
-        if selector != "ALL" and not any(code.startswith(selector) for code in codes):
-            raise ConfigError(f"unknown rule selector {selector!r} (known rules: {', '.join(sorted(codes))})")
-    if not settings.select:
-        chosen = [rule for rule in ALL_RULES if rule.enabled_by_default]
-    elif "ALL" in settings.select:
-        chosen = list(ALL_RULES)
-    else:
-        chosen = [rule for rule in ALL_RULES if any(rule.code.startswith(s) for s in settings.select)]
-    if "ALL" in settings.ignore:
-        return []
-    return [rule for rule in chosen if not any(rule.code.startswith(s) for s in settings.ignore)]
+    """The rules a run uses: config then command-line ``select`` / ``extend-select`` / ``ignore``."""
+    codes = enabled_codes(settings)
+    return [rule for rule in ALL_RULES if rule.code in codes]
 
 
 def lint_paths(paths: Iterable[str], settings: Settings) -> Iterator[FileResult]:
     rules = select_rules(settings)
-    for path in discover(list(paths)):
+    for path in discover(list(paths), exclude=settings.exclude_patterns()):
         yield lint_file(path, settings, rules)
 
 
@@ -64,8 +61,21 @@ def lint_file(path: Path, settings: Settings, rules: list[Rule]) -> FileResult:
 
 
 def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
-    tokens = {token for rule in rules for token in rule.tokens}
-    if not any(token in data for token in tokens):
+    if suppress.skips_file(data):
+        return FileResult(name)
+    result = _lint_unsuppressed(name, data, settings, rules)
+    report_unused = suppress.UNUSED_SUPPRESSION[0] in enabled_codes(settings)
+    if result.diagnostics or report_unused:
+        result.diagnostics = suppress.apply(
+            result.diagnostics, data, name, settings.per_file_ignores, report_unused,
+            checked_codes=[rule.code for rule in rules],
+            known_codes=[*(rule.code for rule in ALL_RULES), suppress.UNUSED_SUPPRESSION[0]],
+        )
+    return result
+
+
+def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+    if not any(rule.could_fire(data) for rule in rules):
         return FileResult(name)
     try:
         module = cst.parse_module(data)

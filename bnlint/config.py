@@ -261,3 +261,41 @@ def load_settings(
     if path is None:
         return settings
     return apply_config(settings, read_config(path), path)
+
+
+def resolve_codes(layers: Sequence[RuleSelection], default_on: Mapping[str, bool]) -> set[str]:
+    """The codes a run enables: start from the defaults, then apply each layer in order.
+
+    Within a layer, a code takes the verdict of the most specific selector that names
+    it (``BN00`` beats ``BN``, ``BN003`` beats ``BN00``); on a tie ``ignore`` wins. A
+    layer whose ``select`` is empty leaves codes it does not name as they were.
+    """
+    known = sorted(default_on)
+    enabled = {code for code, on in default_on.items() if on}
+    for layer in layers:
+        for selector in (*layer.select, *layer.extend_select, *layer.ignore):
+            if selector != "ALL" and not any(code.startswith(selector) for code in known):
+                hint = _did_you_mean(selector, known)
+                raise ConfigError(f"{layer.origin}: unknown rule selector {selector!r}{hint} "
+                                  f"(known rules: {', '.join(known)})")
+        chosen = set() if layer.select else set(enabled)
+        for code in known:
+            on = _specificity(code, (*layer.select, *layer.extend_select))
+            off = _specificity(code, layer.ignore)
+            if on > off:
+                chosen.add(code)
+            elif off >= 0 and off >= on:
+                chosen.discard(code)
+        enabled = chosen
+    return enabled
+
+
+def _specificity(code: str, selectors: Iterable[str]) -> int:
+    """How closely the best of ``selectors`` names ``code``: -1 none, 0 ``ALL``, else the prefix length."""
+    best = -1
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best

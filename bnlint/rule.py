@@ -35,6 +35,10 @@ class Rule:
     bad: Example
     good: Example
 
+    def could_fire(self, data: bytes) -> bool:
+        """The cheap text screen run before any parse: False means the file cannot trigger the rule."""
+        return any(token in data for token in self.tokens)
+
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
         raise NotImplementedError
 

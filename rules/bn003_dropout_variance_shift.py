@@ -22,7 +22,6 @@ class DropoutVarianceShift(Rule):
     summary = "A Dropout at or above the threshold feeds a BatchNormalization downstream."
     severity = Severity.WARNING
     fix_safety = "unsafe"
-    tokens = (b"Dropout", b"dropout")
     doc = """
 ## What it does
 Finds a `Dropout` (also `SpatialDropout1D/2D/3D`, `GaussianDropout`, `AlphaDropout`)

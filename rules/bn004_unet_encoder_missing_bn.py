@@ -24,6 +24,7 @@ class UnetEncoderMissingBn(Rule):
     severity = Severity.WARNING
     fix_safety = "unsafe"
     tokens = (b"UpSampling", b"Transpose", b"upsampling", b"Deconvolution")
+    merge_tokens = (b"oncat", b"Add", b"add(")
     doc = """
 ## What it does
 In a U-Net-like model (a `concatenate`/`Concatenate`/`Add` that joins an upsampled
@@ -91,6 +92,9 @@ def unet(inputs):
     m1 = layers.concatenate([u1, c1])
     return layers.Conv2D(1, 1, activation="sigmoid")(m1)
 """, expect=0)
+
+    def could_fire(self, data: bytes) -> bool:
+        return super().could_fire(data) and any(token in data for token in self.merge_tokens)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
         normalized = any(n.family is Family.NORM for n in graph.nodes)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bnlint.diagnostics import Diagnostic
+from bnlint.output import RenderContext
 
 
 def as_dict(d: Diagnostic) -> dict[str, Any]:
@@ -28,5 +29,5 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], context: RenderContext | None = None) -> str:
     return json.dumps([as_dict(d) for d in diagnostics], indent=2) + "\n"

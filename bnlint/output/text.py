@@ -4,10 +4,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bnlint.diagnostics import Diagnostic
+from bnlint.output import SEVERITY_COLOR, RenderContext, paint
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
-    lines = [f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}" for d in diagnostics]
+def line(d: Diagnostic, color: bool = False) -> str:
+    where = f"{paint(d.path, 'bold', color)}:{d.line}:{d.column}:"
+    return f"{where} {paint(d.code, SEVERITY_COLOR[d.severity] + '+bold', color)} {d.message}"
+
+
+def render(diagnostics: Sequence[Diagnostic], context: RenderContext | None = None) -> str:
+    color = context.color if context else False
+    lines = [line(d, color) for d in diagnostics]
     lines.append(summary(diagnostics))
     return "\n".join(lines) + "\n"
 
