@@ -78,7 +78,8 @@ def channel_axis(graph: LayerGraph, node: LayerNode) -> ChannelAxis | None:
             continue
         seen.add(current.id)
         family = current.family
-        if family in _LAYOUT_FIXING and current.data_format is not DataFormat.UNKNOWN:
+        keeps_layout = family in _LAYOUT_FIXING or family is Family.GLOBAL_POOL and (current.rank or 2) > 2
+        if keeps_layout and current.data_format is not DataFormat.UNKNOWN:
             found.add((current.rank, current.data_format))
         elif family in _FEATURES_LAST or current.op == "Flatten":
             if current.rank is None:

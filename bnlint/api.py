@@ -30,8 +30,9 @@ class FileResult:
 def enabled_codes(settings: Settings) -> set[str]:
     """Every code a run reports: the rules' and, when asked for, unused-suppression."""
     defaults = {rule.code: rule.enabled_by_default for rule in ALL_RULES}
-    defaults[suppress.UNUSED_SUPPRESSION[0]] = False  # only when selected explicitly
-    return resolve_codes(settings.selection_layers(), defaults)
+    defaults[suppress.UNUSED_SUPPRESSION[0]] = False
+    # Only when selected by its own code: ``ALL`` in a rule test must not start reporting comments.
+    return resolve_codes(settings.selection_layers(), defaults, explicit_only=[suppress.UNUSED_SUPPRESSION[0]])
 
 
 def select_rules(settings: Settings) -> list[Rule]:

@@ -8,17 +8,30 @@ from collections.abc import Sequence
 
 from bnlint import __version__
 from bnlint.api import lint_paths, select_rules
-from bnlint.config import ConfigError, Settings
+from bnlint.config import ConfigError, Settings, load_settings
 from bnlint.diagnostics import Severity
+from bnlint.output import RenderContext, rule_catalog, use_color
+from bnlint.output import full as full_output
+from bnlint.output import github as github_output
 from bnlint.output import json as json_output
+from bnlint.output import junit as junit_output
+from bnlint.output import sarif as sarif_output
+from bnlint.output import statistics as statistics_output
 from bnlint.output import text as text_output
 from bnlint.rules import ALL_RULES, BY_CODE
 
-RENDERERS = {"text": text_output.render, "json": json_output.render}
+RENDERERS = {
+    "text": text_output.render, "full": full_output.render, "json": json_output.render,
+    "sarif": sarif_output.render, "github": github_output.render, "junit": junit_output.render,
+}
 
 
 def _codes(values: list[str] | None) -> list[str]:
     return [code.strip().upper() for value in values or [] for code in value.split(",") if code.strip()]
+
+
+def _globs(values: list[str]) -> list[str]:
+    return [glob.strip() for value in values for glob in value.split(",") if glob.strip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--select", action="append", metavar="CODES",
                         help="comma-separated codes or prefixes to enable; ALL enables every rule")
     parser.add_argument("--ignore", action="append", metavar="CODES", help="codes or prefixes to disable")
-    parser.add_argument("--output-format", choices=sorted(RENDERERS), default="text")
-    parser.add_argument("--fail-on", choices=["error", "warning", "info"], default="warning",
+    parser.add_argument("--extend-select", action="append", metavar="CODES",
+                        help="codes or prefixes to enable on top of the selection (e.g. BN900)")
+    parser.add_argument("--exclude", action="append", metavar="GLOBS",
+                        help="comma-separated globs of files and folders to skip (replaces the config's)")
+    parser.add_argument("--extend-exclude", action="append", metavar="GLOBS",
+                        help="globs to skip on top of 'exclude'")
+    parser.add_argument("--config", metavar="PATH",
+                        help="the config file to use (bnlint.toml or pyproject.toml), instead of searching for one")
+    parser.add_argument("--isolated", action="store_true", help="ignore every config file")
+    parser.add_argument("--output-format", choices=list(RENDERERS), default="text")
+    parser.add_argument("--statistics", action="store_true", help="print how many findings of each code, not each finding")
+    color = parser.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_const", const=True, default=None,
+                       help="colour the output even when it is not a terminal")
+    color.add_argument("--no-color", dest="color", action="store_const", const=False,
+                       help="never colour the output (also: the NO_COLOR environment variable)")
+    parser.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
                         help="lowest severity that makes the exit code 1 (default: warning)")
     parser.add_argument("--dropout-threshold", type=float, default=None, metavar="RATE",
                         help="BN003: lowest dropout rate reported (default: 0.2)")
@@ -70,12 +98,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check(options: argparse.Namespace) -> int:
-    settings = Settings(
-        select=_codes(options.select),
-        ignore=_codes(options.ignore),
-        fail_on=Severity.parse(options.fail_on),
-        image_data_format=options.image_data_format,
-    )
+    settings = load_settings(options.paths, config=options.config, isolated=options.isolated)
+    settings.select = _codes(options.select)
+    settings.extend_select = _codes(options.extend_select)
+    settings.ignore = _codes(options.ignore)
+    if options.fail_on is not None:
+        settings.fail_on = Severity.parse(options.fail_on)
+    if options.image_data_format is not None:
+        settings.image_data_format = options.image_data_format
+    if options.exclude is not None:
+        settings.exclude = _globs(options.exclude)
+    if options.extend_exclude is not None:
+        settings.extend_exclude += _globs(options.extend_exclude)
     if options.dropout_threshold is not None:
         if not 0 <= options.dropout_threshold <= 1:
             raise ConfigError("--dropout-threshold must be between 0 and 1")
@@ -83,13 +117,21 @@ def check(options: argparse.Namespace) -> int:
     select_rules(settings)  # validates the selectors before any file is read
     diagnostics = []
     internal_errors = 0
+    linted = []
     for result in lint_paths(options.paths, settings):
+        linted.append(result.path)
         diagnostics.extend(result.diagnostics)
         if result.error is not None:
             internal_errors += 1
             print(f"{result.path}: error: {result.error}", file=sys.stderr)
     diagnostics.sort(key=lambda d: d.sort_key())
-    sys.stdout.write(RENDERERS[options.output_format](diagnostics))
+    context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
+                            files=tuple(linted), version=__version__)
+    if options.statistics:
+        render = statistics_output.render_json if options.output_format == "json" else statistics_output.render
+    else:
+        render = RENDERERS[options.output_format]
+    sys.stdout.write(render(diagnostics, context))
     sys.stdout.flush()
     if internal_errors:
         return 2

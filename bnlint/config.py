@@ -263,13 +263,18 @@ def load_settings(
     return apply_config(settings, read_config(path), path)
 
 
-def resolve_codes(layers: Sequence[RuleSelection], default_on: Mapping[str, bool]) -> set[str]:
+def resolve_codes(
+    layers: Sequence[RuleSelection], default_on: Mapping[str, bool], explicit_only: Iterable[str] = (),
+) -> set[str]:
     """The codes a run enables: start from the defaults, then apply each layer in order.
 
     Within a layer, a code takes the verdict of the most specific selector that names
     it (``BN00`` beats ``BN``, ``BN003`` beats ``BN00``); on a tie ``ignore`` wins. A
     layer whose ``select`` is empty leaves codes it does not name as they were.
+    Codes in ``explicit_only`` are enabled only by a selector with digits
+    (``BN900``, ``BN9``), never by ``ALL`` or a bare ``BN``.
     """
+    explicit = set(explicit_only)
     known = sorted(default_on)
     enabled = {code for code, on in default_on.items() if on}
     for layer in layers:
@@ -280,7 +285,10 @@ def resolve_codes(layers: Sequence[RuleSelection], default_on: Mapping[str, bool
                                   f"(known rules: {', '.join(known)})")
         chosen = set() if layer.select else set(enabled)
         for code in known:
-            on = _specificity(code, (*layer.select, *layer.extend_select))
+            selectors = (*layer.select, *layer.extend_select)
+            if code in explicit:
+                selectors = tuple(s for s in selectors if any(ch.isdigit() for ch in s))
+            on = _specificity(code, selectors)
             off = _specificity(code, layer.ignore)
             if on > off:
                 chosen.add(code)

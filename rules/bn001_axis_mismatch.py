@@ -69,9 +69,10 @@ def build(inputs):
                 continue
             expected = 1 if where.data_format is DataFormat.CHANNELS_FIRST and where.rank != 2 else -1
             layout = "" if where.rank == 2 else f"{where.data_format.value} "
+            source = "model input" if where.source.op == "Input" else f"{where.source.label} output"
             message = (
                 f"BatchNormalization normalizes axis {axis} ({where.axis_name(axis)}) of a "
-                f"{layout}{where.source.label} output; the channel axis is {expected}"
+                f"{layout}{source}; the channel axis is {expected}"
             )
             fix = Fix(f"Set `axis={expected}`", Applicability.SAFE,
                       (Edit("set-keyword", bn.origin, keyword="axis", value=str(expected)),))

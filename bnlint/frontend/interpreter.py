@@ -586,7 +586,7 @@ class Interpreter:
             return Unknown(f"self.{name}")
         if isinstance(base, SequentialModel) and name == "add":
             return BoundBuiltin("sequential.add", base)
-        if isinstance(base, Seq) and name in ("append", "extend", "insert"):
+        if isinstance(base, Seq) and name in ("append", "extend", "insert", "pop"):
             return BoundBuiltin(f"list.{name}", base)
         if isinstance(base, Mapping) and name in ("get", "items", "keys", "values", "update"):
             return BoundBuiltin(f"dict.{name}", base)
@@ -695,6 +695,11 @@ class Interpreter:
         elif callee.name == "list.extend" and arguments.positional:
             items = self.iterate(arguments.positional[0])
             receiver.items.extend(items or [Unknown("extend")])
+        elif callee.name == "list.pop":
+            index = arguments.positional[0] if arguments.positional else Const(-1)
+            if isinstance(index, Const) and isinstance(index.value, int) and -len(receiver.items) <= index.value < len(receiver.items):
+                return receiver.items.pop(index.value)
+            return Unknown("pop")
         elif callee.name == "list.insert" and len(arguments.positional) == 2:
             index = arguments.positional[0]
             if isinstance(index, Const) and isinstance(index.value, int):
@@ -992,7 +997,11 @@ class Interpreter:
     def _apply_sequential(self, model: SequentialModel, tensor: Tensor | None) -> Any:
         current: Any = tensor
         for index, (layer, style, site) in enumerate(model.layers):
+            if isinstance(layer, Tensor):  # ``keras.Input(...)`` as the first element
+                current = layer
+                continue
             if isinstance(layer, LayerObject) and layer.op == "Input":
+                current = self._placeholder_tensor(_input_rank_of(layer))
                 continue
             if index == 0 or current is None:
                 rank = _input_rank_of(layer)

@@ -1,0 +1,142 @@
+"""Rebuild a comma-separated sequence (call arguments, list elements) after items come and go.
+
+Each original separator is split in two: what ends the line of the item before
+it (its trailing comment) and what leads to the next item (blank lines, comment
+lines, indentation). A kept item keeps its own trailing comment, and an item
+keeps the lines that led to it, so a comment stays next to the code it is about.
+A new item gets the file's separator with no comment on it: the one between two
+existing items, or the layout after the opening bracket when there is only one.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import libcst as cst
+from libcst import MaybeSentinel
+
+Whitespace = Union[cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
+
+
+@dataclass(frozen=True)
+class Entry:
+    node: Any  # cst.Arg or cst.Element, already transformed
+    index: int | None  # its position in the original sequence; None for a new item
+
+
+def _own(ws: Any) -> cst.TrailingWhitespace | None:
+    return ws.first_line if isinstance(ws, cst.ParenthesizedWhitespace) else None
+
+
+def _lead(ws: Any) -> Any:
+    """The part of a separator that leads to the next item."""
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.with_changes(first_line=cst.TrailingWhitespace())
+    if isinstance(ws, cst.SimpleWhitespace):
+        return ws
+    return cst.SimpleWhitespace(" ")
+
+
+def _plain(lead: Any) -> Any:
+    """A lead with its comment and blank lines removed (for a new item)."""
+    if isinstance(lead, cst.ParenthesizedWhitespace):
+        return lead.with_changes(empty_lines=[])
+    return lead
+
+
+def _join(own: cst.TrailingWhitespace | None, lead: Any) -> Whitespace:
+    if own is None or (own.comment is None and isinstance(lead, cst.ParenthesizedWhitespace)):
+        return lead
+    if isinstance(lead, cst.ParenthesizedWhitespace):
+        return lead.with_changes(first_line=own)
+    # A trailing comment needs a line break even where the template has none.
+    return cst.ParenthesizedWhitespace(first_line=own, indent=True, last_line=cst.SimpleWhitespace(""))
+
+
+def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has_arg_ws: bool) -> list[Any]:
+    """The nodes of ``entries`` with commas and whitespace laid out in the sequence's own style.
+
+    ``opening`` is the whitespace after the opening bracket (the layout a lone
+    item's neighbours copy); ``has_arg_ws`` is true for call arguments, whose last
+    item holds the whitespace before the closing parenthesis.
+    """
+    n = len(original)
+    separators = [item.comma for item in original[:-1] if isinstance(item.comma, cst.Comma)]
+    if separators:
+        template_before = separators[0].whitespace_before
+        template_lead = _plain(_lead(separators[0].whitespace_after))
+    else:
+        template_before = cst.SimpleWhitespace("")
+        template_lead = _plain(_lead(opening)) if isinstance(opening, cst.ParenthesizedWhitespace) \
+            else cst.SimpleWhitespace(" ")
+
+    def own_of(entry: Entry) -> cst.TrailingWhitespace | None:
+        if entry.index is None:
+            return None
+        item = original[entry.index]
+        if isinstance(item.comma, cst.Comma):
+            return _own(item.comma.whitespace_after)
+        if has_arg_ws:
+            return _own(item.whitespace_after_arg)
+        return None
+
+    kept = {entry.index for entry in entries if entry.index is not None}
+
+    def lead_to(entry: Entry, previous: Entry | None) -> Any:
+        """The lines before ``entry``: its original ones when it had a predecessor, else the template.
+
+        Comment lines that led to a removed item stay, ahead of the item now in its place.
+        """
+        if entry.index is None or entry.index == 0:
+            return template_lead
+        before = original[entry.index - 1].comma
+        if not isinstance(before, cst.Comma):
+            return template_lead
+        lead = _lead(before.whitespace_after)
+        r = entry.index - 1
+        while isinstance(lead, cst.ParenthesizedWhitespace) and r > 0 and r not in kept:
+            earlier = original[r - 1].comma
+            if not isinstance(earlier, cst.Comma) or not isinstance(earlier.whitespace_after, cst.ParenthesizedWhitespace):
+                break
+            lead = lead.with_changes(empty_lines=[*earlier.whitespace_after.empty_lines, *lead.empty_lines])
+            r -= 1
+        return lead
+
+    last = original[-1] if n else None
+    trailing = last.comma if last is not None else MaybeSentinel.DEFAULT
+    closing_ws = last.whitespace_after_arg if (has_arg_ws and last is not None) else None
+
+    out: list[Any] = []
+    for j, entry in enumerate(entries):
+        node = entry.node
+        following = entries[j + 1] if j + 1 < len(entries) else None
+        unchanged_neighbour = following is not None and entry.index is not None and following.index == entry.index + 1
+        if following is not None:
+            if unchanged_neighbour and isinstance(original[entry.index].comma, cst.Comma):
+                comma = node.comma
+            else:
+                before = node.comma.whitespace_before if isinstance(node.comma, cst.Comma) else template_before
+                comma = cst.Comma(whitespace_before=before, whitespace_after=_join(own_of(entry), lead_to(following, entry)))
+            node = node.with_changes(comma=comma)
+            if has_arg_ws:
+                node = node.with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+        else:
+            if entry.index is not None and entry.index == n - 1:
+                pass  # the original last item stays last: untouched
+            else:
+                own = own_of(entry)
+                if isinstance(trailing, cst.Comma):
+                    comma = cst.Comma(whitespace_before=trailing.whitespace_before,
+                                      whitespace_after=_join(own, _lead(trailing.whitespace_after)))
+                    node = node.with_changes(comma=comma)
+                    if has_arg_ws:
+                        node = node.with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+                else:
+                    node = node.with_changes(comma=MaybeSentinel.DEFAULT)
+                    if has_arg_ws:
+                        ws = closing_ws if closing_ws is not None else cst.SimpleWhitespace("")
+                        node = node.with_changes(whitespace_after_arg=_join(own, _lead(ws)) if own else
+                                                 (_lead(ws) if isinstance(ws, cst.ParenthesizedWhitespace) else ws))
+        out.append(node)
+    return out
