@@ -726,6 +726,8 @@ class Interpreter:
                                positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()))
         if kind == "input":
             return self.input_tensor(arguments, expr)
+        if kind == "lambda_layer":
+            return self.lambda_layer(arguments, expr)
         if kind == "sequential":
             model = SequentialModel(expr)
             layers = arguments.positional[0] if arguments.positional else arguments.keywords.get("layers")
@@ -782,6 +784,19 @@ class Interpreter:
                 return self.opaque_node(tensors, expr, "Model")
             return LayerObject("Model", arguments, expr, entry.label)
         return Unknown(qualname)
+
+    def lambda_layer(self, arguments: Arguments, expr: cst.Call) -> LayerObject:
+        """``Lambda(lambda t: t * w)`` is a scale op; ``Lambda(tf.nn.relu)`` an activation."""
+        function = arguments.positional[0] if arguments.positional else arguments.keywords.get("function")
+        if isinstance(function, LambdaValue):
+            shape = custom_layers.lambda_scale_shape(function.node)
+            if shape is not None:
+                return LayerObject("Scale", Arguments(keywords={"bias": Const(shape.adds_bias)}), expr, "Lambda")
+        if isinstance(function, Ref):
+            entry = keras_api.resolve(function.qualname)
+            if entry is not None and entry.kind == "activation":
+                return LayerObject("Activation", Arguments(keywords={"activation": Const(entry.label)}), expr, "Lambda")
+        return LayerObject("Unknown", Arguments(), expr, "Lambda")
 
     def call_python_builtin(self, name: str, arguments: Arguments, expr: cst.Call) -> Any:
         values = arguments.positional

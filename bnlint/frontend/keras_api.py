@@ -65,6 +65,8 @@ def resolve(qualname: str) -> ApiEntry | None:
         return ApiEntry("model", label=last)
     if "applications" in parts and last[:1].isupper():
         return ApiEntry("application", "Model", last)
+    if last == "Lambda":
+        return ApiEntry("lambda_layer", label=last)
     op = ops.canonical(last)
     if op is not None and last[:1].isupper():
         return ApiEntry("layer", op, last)

@@ -1,0 +1,125 @@
+"""What the fixer knows about one parsed file: parents, graph nodes by origin, names, spellings."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+from bnlint.graph import LayerGraph, LayerNode
+
+
+class Refused(Exception):
+    """A fix the fixer will not apply; the message says why."""
+
+
+class Source:
+    def __init__(self, module: cst.Module, graphs: list[LayerGraph]) -> None:
+        self.module = module
+        self.parents = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+        self.graphs = graphs
+        self.by_origin: dict[int, list[tuple[LayerGraph, LayerNode]]] = {}
+        for graph in graphs:
+            for node in graph.nodes:
+                if node.origin is not None and not node.implicit:
+                    self.by_origin.setdefault(id(node.origin), []).append((graph, node))
+        self.names = {n.value for n in _walk(module) if isinstance(n, cst.Name)}
+        self.reserved: set[str] = set()
+        self.top_level_names = _top_level_bindings(module)
+        self.imports = [s for s in module.body if _is_import(s)]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            current = self.parent(current)
+        return current
+
+    def block_of(self, stmt: cst.CSTNode) -> cst.CSTNode | None:
+        parent = self.parent(stmt)
+        return parent if isinstance(parent, (cst.Module, cst.IndentedBlock)) else None
+
+    def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+        current: cst.CSTNode | None = inner
+        while current is not None:
+            if current is outer:
+                return True
+            current = self.parent(current)
+        return False
+
+    def nodes_for(self, origin: Any) -> list[tuple[LayerGraph, LayerNode]]:
+        return self.by_origin.get(id(origin), [])
+
+    def fresh_name(self, base: str) -> str:
+        name, n = base, 2
+        while name in self.names or name in self.reserved:
+            name, n = f"{base}{n}", n + 1
+        self.reserved.add(name)
+        return name
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    return _walk(node)
+
+
+def _is_import(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _top_level_bindings(module: cst.Module) -> dict[str, str]:
+    """Names bound at the top level of the module -> 'import' or 'other'."""
+    bound: dict[str, str] = {}
+    statements: list[cst.CSTNode] = list(module.body)
+    for stmt in list(statements):
+        if isinstance(stmt, cst.Try):
+            statements.extend(stmt.body.body)
+            for handler in stmt.handlers:
+                statements.extend(handler.body.body)
+        elif isinstance(stmt, cst.If):
+            statements.extend(stmt.body.body)
+    for stmt in statements:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            bound.setdefault(stmt.name.value, "other")
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.asname is not None:
+                        bound[alias.asname.name.value] = "import"
+                    else:
+                        root = alias.name
+                        while isinstance(root, cst.Attribute):
+                            root = root.value
+                        bound[root.value] = "import"
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    name = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(name, cst.Name):
+                        bound[name.value] = "import"
+            elif isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        bound.setdefault(target.target.value, "other")
+    return bound
+
+
+def root_name(expr: cst.CSTNode) -> str | None:
+    """``a`` for ``a.b.c``; None for anything that is not a dotted name."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
