@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from bnlint import suppress
+from bnlint import fixer, suppress
+from bnlint.cache import ResultCache
 from bnlint.config import ConfigError, Settings, resolve_codes
 from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
 from bnlint.discovery import discover
+from bnlint.fixer import FixOutcome
 from bnlint.frontend import build_graphs, module_facts
 from bnlint.graph import DataFormat, LayerGraph
 from bnlint.rule import Rule
@@ -25,6 +27,8 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None  # an internal failure: reported on stderr, exit code 2
     parsed: bool = False
+    # The parsed module and its graphs, kept only when asked for (the fixer edits this very tree).
+    syntax: tuple[cst.Module, list[LayerGraph]] | None = field(default=None, repr=False, compare=False)
 
 
 def enabled_codes(settings: Settings) -> set[str]:
@@ -41,18 +45,35 @@ def select_rules(settings: Settings) -> list[Rule]:
     return [rule for rule in ALL_RULES if rule.code in codes]
 
 
-def lint_paths(paths: Iterable[str], settings: Settings) -> Iterator[FileResult]:
-    rules = select_rules(settings)
-    for path in discover(list(paths), exclude=settings.exclude_patterns()):
-        yield lint_file(path, settings, rules)
+def lint_paths(paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache: ResultCache | None = None,
+               progress: Callable[[int, int], None] | None = None) -> Iterator[FileResult]:
+    """Lint every file under ``paths``, in discovery order whatever ``jobs`` is.
+
+    ``jobs`` > 1 lints files that need a parse in worker processes; their results (and
+    cached ones) carry fixes without LibCST targets: ``Edit.describe`` data only.
+    ``cache`` skips files linted before; ``progress(done, total)`` hears of each file.
+    """
+    from bnlint import workers  # workers imports this module
+
+    files = discover(list(paths), exclude=settings.exclude_patterns())
+    yield from workers.lint_files(files, settings, select_rules(settings), jobs=jobs, cache=cache, progress=progress)
 
 
 def lint_file(path: Path, settings: Settings, rules: list[Rule]) -> FileResult:
-    name = str(path)
+    data = read_source(path, settings)
+    return data if isinstance(data, FileResult) else lint_data(str(path), data, settings, rules)
+
+
+def read_source(path: Path, settings: Settings) -> bytes | FileResult:
+    """The file's bytes, or the result that reports why it cannot be linted."""
     try:
-        data = _read(path, settings)
+        return _read(path, settings)
     except _FileProblem as problem:
-        return FileResult(name, [_file_diagnostic(name, IO_ERROR, str(problem))])
+        return FileResult(str(path), [_file_diagnostic(str(path), IO_ERROR, str(problem))])
+
+
+def lint_data(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+    """``lint_source``, with one file's failure made into its result so that the run goes on."""
     try:
         return lint_source(name, data, settings, rules)
     except RecursionError:
@@ -61,10 +82,44 @@ def lint_file(path: Path, settings: Settings, rules: list[Rule]) -> FileResult:
         return FileResult(name, error=f"internal error while linting: {type(error).__name__}: {error}")
 
 
-def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+def fix_paths(paths: Iterable[str], settings: Settings, unsafe: bool = False,
+              write: bool = True) -> Iterator[FixOutcome]:
+    """Fix every file: safe fixes, and unsafe ones too when ``unsafe``; ``write=False`` only computes."""
+    rules = select_rules(settings)
+    for path in discover(list(paths), exclude=settings.exclude_patterns()):
+        yield fix_file(path, settings, rules, unsafe, write)
+
+
+def fix_file(path: Path, settings: Settings, rules: list[Rule], unsafe: bool = False,
+             write: bool = True) -> FixOutcome:
+    name = str(path)
+    try:
+        data = _read(path, settings)
+    except _FileProblem as problem:
+        return FixOutcome(name, b"", b"", remaining=[_file_diagnostic(name, IO_ERROR, str(problem))])
+    try:
+        outcome = fixer.fix_source(name, data, settings, rules, unsafe)
+    except RecursionError:
+        return FixOutcome(name, data, data,
+                          remaining=[_file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the run
+        return FixOutcome(name, data, data, error=f"internal error while fixing: {type(error).__name__}: {error}")
+    if write and outcome.changed:
+        try:
+            fixer.write_atomic(path, outcome.fixed, fixer.digest(data))
+        except (fixer.FileChanged, OSError) as error:
+            problem = str(error) if isinstance(error, fixer.FileChanged) else \
+                f"cannot write the fixed file: {error.strerror or error}"
+            return FixOutcome(name, data, data, remaining=lint_source(name, data, settings, rules).diagnostics,
+                              problem=problem)
+    return outcome
+
+
+def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
+                keep_syntax: bool = False) -> FileResult:
     if suppress.skips_file(data):
         return FileResult(name)
-    result = _lint_unsuppressed(name, data, settings, rules)
+    result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
     report_unused = suppress.UNUSED_SUPPRESSION[0] in enabled_codes(settings)
     if result.diagnostics or report_unused:
         result.diagnostics = suppress.apply(
@@ -75,7 +130,8 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule]) -
     return result
 
 
-def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule],
+                       keep_syntax: bool = False) -> FileResult:
     if not any(rule.could_fire(data) for rule in rules):
         return FileResult(name)
     try:
@@ -101,6 +157,8 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
         found = {key: value for key, value in found.items()
                  if not value[0].requires_every_instance or times_found[key] >= uses[key[1]]}
     result = FileResult(name, parsed=True)
+    if keep_syntax:
+        result.syntax = (module, graphs)
     if found:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         for rule, finding in found.values():

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 import traceback
 from collections.abc import Sequence
 
 from bnlint import __version__
-from bnlint.api import lint_paths, select_rules
+from bnlint.fixer import command as fix_command
+from bnlint.api import select_rules
+from bnlint.cache import ResultCache, default_cache_dir
 from bnlint.config import ConfigError, Settings, load_settings
 from bnlint.diagnostics import Severity
+from bnlint.fixer import FixOutcome
 from bnlint.output import RenderContext, rule_catalog, use_color
 from bnlint.output import full as full_output
 from bnlint.output import github as github_output
@@ -19,6 +23,7 @@ from bnlint.output import sarif as sarif_output
 from bnlint.output import statistics as statistics_output
 from bnlint.output import text as text_output
 from bnlint.rules import ALL_RULES, BY_CODE
+from bnlint.workers import ProgressLine, default_jobs
 
 RENDERERS = {
     "text": text_output.render, "full": full_output.render, "json": json_output.render,
@@ -66,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="BN003: lowest dropout rate reported (default: 0.2)")
     parser.add_argument("--image-data-format", choices=["channels_last", "channels_first"], default=None,
                         help="the global Keras image data format the code runs under (default: Keras's own)")
+    parser.add_argument("--fix", action="store_true", help="apply the safe fixes and write the files")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="also apply (with --fix / --diff) or count as fixable the unsafe fixes")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff and write nothing (exit 1 when there are any)")
+    parser.add_argument("--show-fixes", action="store_true", help="with --fix, list the findings that were fixed")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="lint in N processes (default: one per CPU core)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where to keep the result cache (default: .bnlint_cache in the project root)")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
     return parser
@@ -115,23 +131,40 @@ def check(options: argparse.Namespace) -> int:
             raise ConfigError("--dropout-threshold must be between 0 and 1")
         settings.dropout_threshold = options.dropout_threshold
     select_rules(settings)  # validates the selectors before any file is read
+    if options.jobs is not None and options.jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    cache = None if options.no_cache else ResultCache(
+        Path(options.cache_dir) if options.cache_dir else default_cache_dir(settings), settings)
+    progress = ProgressLine(sys.stderr) if sys.stderr.isatty() else None
+    if options.diff:
+        return fix_command.diff(options.paths, settings, options.unsafe_fixes)
+    fixed: list[FixOutcome] = []
     diagnostics = []
     internal_errors = 0
     linted = []
-    for result in lint_paths(options.paths, settings):
+    results = fix_command.fix(options.paths, settings, options.unsafe_fixes, fixed) if options.fix else \
+        fix_command.lint_with_fixability(options.paths, settings, jobs=options.jobs or default_jobs(),
+                                         cache=cache, progress=progress)
+    for result in results:
         linted.append(result.path)
         diagnostics.extend(result.diagnostics)
         if result.error is not None:
             internal_errors += 1
+            if progress is not None:
+                progress.clear()
             print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if progress is not None:
+        progress.clear()
     diagnostics.sort(key=lambda d: d.sort_key())
     context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
-                            files=tuple(linted), version=__version__)
+                            files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes)
     if options.statistics:
         render = statistics_output.render_json if options.output_format == "json" else statistics_output.render
     else:
         render = RENDERERS[options.output_format]
     sys.stdout.write(render(diagnostics, context))
+    if options.fix and options.show_fixes:
+        sys.stdout.write(fix_command.show_fixes(fixed))
     sys.stdout.flush()
     if internal_errors:
         return 2

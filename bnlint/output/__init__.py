@@ -35,6 +35,7 @@ class RenderContext:
     files: tuple[str, ...] = ()  # every file linted, clean ones included
     root: Path = field(default_factory=Path.cwd)  # paths in SARIF / GitHub output are relative to it
     version: str = ""
+    unsafe_fixes: bool = False  # --unsafe-fixes: unsafe fixes count as fixable ([*])
 
     def rule(self, code: str) -> RuleInfo | None:
         return next((rule for rule in self.rules if rule.code == code), None)

@@ -1,0 +1,91 @@
+"""What ``--fix``, ``--diff`` and the fixability marks of a plain run do with the fixer's results."""
+from __future__ import annotations
+
+import difflib
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bnlint.api import FileResult, fix_paths, lint_paths, lint_source, select_rules
+from bnlint.config import Settings
+from bnlint.fixer import FixOutcome, annotate_refusals
+
+
+def diff(paths: list[str], settings: Settings, unsafe: bool) -> int:
+    """Print what ``--fix`` would change as a unified diff; write nothing. Exit 1 when there are changes."""
+    changed = errors = 0
+    for outcome in fix_paths(paths, settings, unsafe, write=False):
+        if outcome.error is not None:
+            errors += 1
+            print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
+            continue
+        if outcome.problem is not None:
+            print(f"{outcome.path}: warning: {outcome.problem}", file=sys.stderr)
+        if not outcome.changed:
+            continue
+        changed += 1
+        sys.stdout.write(unified_diff(outcome))
+    sys.stdout.flush()
+    if errors:
+        return 2
+    return 1 if changed else 0
+
+
+def unified_diff(outcome: FixOutcome) -> str:
+    before = outcome.original.decode("utf-8", errors="replace").splitlines(keepends=True)
+    after = outcome.fixed.decode("utf-8", errors="replace").splitlines(keepends=True)
+    absolute = Path(outcome.path).is_absolute()
+    old, new = (outcome.path, outcome.path) if absolute else (f"a/{outcome.path}", f"b/{outcome.path}")
+    lines = list(difflib.unified_diff(before, after, old, new))
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def fix(paths: list[str], settings: Settings, unsafe: bool, fixed: list[FixOutcome]) -> Iterator[FileResult]:
+    """Fix and write every file; yield what is left to report. ``fixed`` collects the outcomes."""
+    for outcome in fix_paths(paths, settings, unsafe, write=True):
+        if outcome.problem is not None:
+            print(f"{outcome.path}: warning: {outcome.problem}", file=sys.stderr)
+        if outcome.changed:
+            fixed.append(outcome)
+        yield FileResult(outcome.path, outcome.remaining, outcome.error)
+
+
+def lint_with_fixability(paths: list[str], settings: Settings, **run_options: Any) -> Iterator[FileResult]:
+    """Lint; a finding whose fix the fixer would refuse is marked so it is not shown as fixable.
+
+    ``run_options`` go to ``lint_paths``: ``jobs``, ``cache``, ``progress``.
+    """
+    rules = select_rules(settings)
+    for result in lint_paths(paths, settings, **run_options):
+        if any(d.fix is not None for d in result.diagnostics):
+            try:
+                again = lint_source(result.path, Path(result.path).read_bytes(), settings, rules, keep_syntax=True)
+                annotate_refusals(again)
+            except Exception:  # noqa: BLE001 - marks are a nicety; the findings stand without them
+                again = None
+            if again is not None:
+                reasons = {(d.code, d.line, d.column): d.extra["fix_refused"]
+                           for d in again.diagnostics if "fix_refused" in d.extra}
+                for d in result.diagnostics:
+                    reason = reasons.get((d.code, d.line, d.column))
+                    if reason is not None:
+                        d.extra["fix_refused"] = reason
+        yield result
+
+
+def show_fixes(outcomes: list[FixOutcome]) -> str:
+    """``Fixed N problems:`` then, per file, how many findings of each code the fixes removed."""
+    removed = {o.path: o.removed() for o in outcomes}
+    total = sum(sum(c.values()) for c in removed.values())
+    if not total:
+        return "No problems fixed.\n"
+    lines = [f"Fixed {total} problem{'s' if total != 1 else ''}:"]
+    for path in sorted(removed):
+        if not removed[path]:
+            continue
+        lines.append(f"- {path}:")
+        for (code, name), count in sorted(removed[path].items()):
+            lines.append(f"    {count} × {code} ({name})")
+    return "\n".join(lines) + "\n"

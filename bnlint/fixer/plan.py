@@ -1,0 +1,373 @@
+"""Turn a rule's edits into concrete changes to the parsed module, in the file's own style.
+
+A rule says *what* to do to the model ("insert BatchNormalization after this
+conv"); this module decides *how* the file says it: a new element of a
+``Sequential([...])`` list, a new ``model.add(...)`` line, a new
+``x = BatchNormalization()(x)`` statement, or a new attribute in ``__init__``
+plus its call in ``call``. Every change is keyed by the original node it
+applies to; the transformer in ``apply.py`` performs them all in one pass.
+A fix whose edits cannot all be planned is refused as a whole, with a reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from bnlint.diagnostics import Edit, Fix
+from bnlint.fixer.source import Refused, Source, walk
+from bnlint.fixer.spelling import layer_class
+from bnlint.frontend.interpreter import POSITIONAL_PARAMETERS
+from bnlint.graph import LayerGraph, LayerNode
+
+_LINEAR = ("None", "'linear'", '"linear"')
+
+
+@dataclass
+class Changes:
+    """Changes keyed by ``id()`` of original nodes of the module."""
+
+    keywords: dict[int, list[tuple[str, str, cst.BaseExpression | None]]] = field(default_factory=dict)
+    replace: dict[int, cst.CSTNode] = field(default_factory=dict)
+    after: dict[int, list[Any]] = field(default_factory=dict)  # statement or list element -> new ones
+    remove: set[int] = field(default_factory=set)
+    imports: list[str] = field(default_factory=list)
+    positional: dict[int, dict[str, int]] = field(default_factory=dict)  # keywords a call may pass by position
+    # Conflict keys: two fixes that share an exclusive key (or one's exclusive is the other's shared)
+    # do not go in the same pass; the later one waits for the next pass.
+    exclusive: set[Any] = field(default_factory=set)
+    shared: set[Any] = field(default_factory=set)
+
+    def conflicts(self, other: Changes) -> bool:
+        return bool(self.exclusive & (other.exclusive | other.shared) or self.shared & other.exclusive)
+
+    def merge(self, other: Changes) -> None:
+        for key, items in other.keywords.items():
+            self.keywords.setdefault(key, []).extend(items)
+        self.replace.update(other.replace)
+        for key, items in other.after.items():
+            self.after.setdefault(key, []).extend(items)
+        self.remove |= other.remove
+        self.imports.extend(i for i in other.imports if i not in self.imports)
+        for key, slots in other.positional.items():
+            self.positional.setdefault(key, {}).update(slots)
+        self.exclusive |= other.exclusive
+        self.shared |= other.shared
+
+    def empty(self) -> bool:
+        return not (self.keywords or self.replace or self.after or self.remove or self.imports)
+
+
+def plan_fix(src: Source, fix: Fix) -> Changes:
+    """The changes that carry out ``fix``; raises Refused when one of its edits cannot be done."""
+    changes = Changes()
+    for edit in fix.edits:
+        handler = _HANDLERS.get(edit.kind)
+        if handler is None:
+            raise Refused(f"the fixer does not know the edit {edit.kind!r}")
+        handler(src, edit, changes)
+    return changes
+
+
+# ------------------------------------------------------------------ keywords
+
+def _set_keyword(src: Source, edit: Edit, changes: Changes) -> None:
+    call = edit.target
+    if not isinstance(call, cst.Call) or edit.keyword is None or edit.value is None:
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    _keyword(src, call, edit.keyword, cst.parse_expression(edit.value), changes)
+
+
+def _remove_keyword(src: Source, edit: Edit, changes: Changes) -> None:
+    call = edit.target
+    if not isinstance(call, cst.Call) or edit.keyword is None:
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    _keyword(src, call, edit.keyword, None, changes)
+
+
+def _keyword(src: Source, call: cst.Call, keyword: str, value: cst.BaseExpression | None, changes: Changes) -> None:
+    if any(arg.star == "**" for arg in call.args) and not any(_is_kw(a, keyword) for a in call.args):
+        if value is not None:
+            raise Refused(f"the call spreads **kwargs that may already set {keyword}=")
+    changes.keywords.setdefault(id(call), []).append(("set" if value is not None else "remove", keyword, value))
+    index = positional_index(src, call, keyword)
+    if index is not None:
+        changes.positional.setdefault(id(call), {})[keyword] = index
+    changes.exclusive.add(("kw", id(call), keyword))
+    changes.shared.add(id(call))
+
+
+def _is_kw(arg: cst.Arg, keyword: str) -> bool:
+    return arg.keyword is not None and arg.keyword.value == keyword
+
+
+def positional_index(src: Source, call: cst.Call, keyword: str) -> int | None:
+    """Where ``keyword`` sits among the positional parameters of the layer ``call`` constructs."""
+    for _, node in src.nodes_for(call):
+        names = POSITIONAL_PARAMETERS.get(node.op, ())
+        if keyword in names:
+            return names.index(keyword)
+    return None
+
+
+# ------------------------------------------------------------------ inserting layers
+
+@dataclass
+class _Site:
+    """Where and how a layer is applied."""
+
+    kind: str  # element | add | assign | attribute
+    node: cst.CSTNode  # the list element or the statement
+    target: str = ""  # assign/attribute: the name bound to the output
+    receiver: str = ""  # add: the model expression
+    definition: cst.CSTNode | None = None  # attribute: the statement that constructs the layer object
+    owner: str = ""  # attribute: how the layer object is spelled (``self.conv1``)
+
+
+def _sites(src: Source, origin: Any, what: str) -> list[tuple[_Site, LayerGraph, LayerNode]]:
+    entries = src.nodes_for(origin)
+    if not entries:
+        raise Refused(f"the {what} is not part of a model the linter traced")
+    seen: dict[int, tuple[_Site, LayerGraph, LayerNode]] = {}
+    for graph, node in entries:
+        if id(node.site) not in seen:
+            seen[id(node.site)] = (_site(src, origin, node), graph, node)
+    return list(seen.values())
+
+
+def _site(src: Source, origin: Any, node: LayerNode) -> _Site:
+    site = node.site
+    if isinstance(site, cst.Element):
+        return _Site("element", site)
+    if not isinstance(site, cst.SimpleStatementLine) or len(site.body) != 1 or src.block_of(site) is None:
+        raise Refused("the layer is applied in a statement the fixer cannot extend")
+    small = site.body[0]
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        call = small.value
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "add" and len(call.args) == 1:
+            return _Site("add", site, receiver=src.code(call.func.value))
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
+            and isinstance(small.value, cst.Call) and small.value.args and small.value.args[0].keyword is None \
+            and small.value.args[0].star == "":
+        target = small.targets[0].target.value
+        func = small.value.func
+        if func is origin:
+            return _Site("assign", site, target=target)
+        definition = src.statement_of(origin)
+        if isinstance(definition, cst.SimpleStatementLine) and len(definition.body) == 1 \
+                and isinstance(definition.body[0], cst.Assign) and definition.body[0].value is origin \
+                and len(definition.body[0].targets) == 1 and src.block_of(definition) is not None:
+            owner = src.code(definition.body[0].targets[0].target)
+            if owner == src.code(func):
+                return _Site("attribute", site, target=target, definition=definition, owner=owner)
+    raise Refused("the layer's output is not bound to a plain name (x = Layer(...)(x)) the fixer can extend")
+
+
+def _activation_split(src: Source, call: cst.Call) -> str | None:
+    """The source of the activation to split out of ``call`` (None when it has none)."""
+    for arg in call.args:
+        if _is_kw(arg, "activation"):
+            code = src.code(arg.value)
+            return None if code in _LINEAR else code
+    return None
+
+
+def _insert_after(src: Source, edit: Edit, changes: Changes) -> None:
+    origin = edit.target
+    if not isinstance(origin, cst.Call) or not edit.value:
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    new_layer = cst.parse_expression(edit.value)
+    if not isinstance(new_layer, cst.Call) or not isinstance(new_layer.func, cst.Name):
+        raise Refused("the inserted layer is not a plain class call")
+    spelled, imported = layer_class(src, new_layer.func.value)
+    layers = [_with_class(src, new_layer, spelled)]
+    if imported:
+        changes.imports.append(imported)
+    activation = _activation_split(src, origin)
+    if activation is not None:
+        positional = [a for a in origin.args if a.keyword is None and a.star == ""]
+        activation_slot = positional_index(src, origin, "activation")
+        if activation_slot is not None and len(positional) > activation_slot:
+            raise Refused("the activation is passed positionally")
+        act_spelled, act_import = layer_class(src, "Activation")
+        if act_import:
+            changes.imports.append(act_import)
+        layers.append(f"{act_spelled}({activation})")
+        _keyword(src, origin, "activation", None, changes)
+    _add_layers(src, origin, layers, changes, suffixes=["bn", "act"])
+
+
+def _split_activation(src: Source, edit: Edit, changes: Changes) -> None:
+    origin = edit.target
+    if not isinstance(origin, cst.Call):
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    activation = _activation_split(src, origin)
+    if activation is None:
+        return
+    act_spelled, act_import = layer_class(src, "Activation")
+    if act_import:
+        changes.imports.append(act_import)
+    _keyword(src, origin, "activation", None, changes)
+    _add_layers(src, origin, [f"{act_spelled}({activation})"], changes, suffixes=["act"])
+
+
+def _with_class(src: Source, call: cst.Call, spelled: str) -> str:
+    return spelled + src.module.code_for_node(call)[len(call.func.value):]
+
+
+def _add_layers(src: Source, origin: cst.Call, layers: list[str], changes: Changes, suffixes: list[str]) -> None:
+    sites = _sites(src, origin, "layer")
+    if len(sites) > 1 and any(s.kind == "attribute" for s, _, _ in sites):
+        raise Refused("the layer object is applied in several places; a new layer after it would be shared")
+    for site, _, _ in sites:
+        if site.kind == "element":
+            new = [cst.Element(cst.parse_expression(code)) for code in layers]
+        elif site.kind == "add":
+            new = [_statement(src, f"{site.receiver}.add({code})") for code in layers]
+        elif site.kind == "assign":
+            new = [_statement(src, f"{site.target} = {code}({site.target})") for code in layers]
+        else:
+            base = site.owner.rsplit(".", 1)
+            prefix = base[0] + "." if len(base) == 2 else ""
+            attribute_names = [_fresh_attribute(src, site.definition, base[-1], suffix) for suffix in suffixes]
+            definitions = [_statement(src, f"{prefix}{name} = {code}") for name, code in zip(attribute_names, layers)]
+            changes.after.setdefault(id(site.definition), []).extend(definitions)
+            changes.exclusive.add(("after", id(site.definition)))
+            new = [_statement(src, f"{site.target} = {prefix}{name}({site.target})") for name in attribute_names]
+        changes.after.setdefault(id(site.node), []).extend(new)
+        changes.exclusive.add(("after", id(site.node)))
+
+
+def _fresh_attribute(src: Source, definition: cst.CSTNode, base: str, suffix: str) -> str:
+    return src.fresh_name(f"{base}_{suffix}")
+
+
+def _statement(src: Source, code: str) -> cst.BaseStatement:
+    return cst.parse_statement(code + "\n", config=src.module.config_for_parsing)
+
+
+# ------------------------------------------------------------------ moving a layer
+
+def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
+    moved = _sites(src, edit.target, "layer to move")
+    anchors = _sites(src, edit.anchor, "layer to move it after")
+    if len(moved) != 1 or len(anchors) != 1:
+        raise Refused("the layers are applied in more than one place")
+    (site, graph, node), (anchor, _, anchor_node) = moved[0], anchors[0]
+    if site.kind == "element" and anchor.kind == "element":
+        if src.parent(site.node) is not src.parent(anchor.node):
+            raise Refused("the layers are in different lists")
+        changes.remove.add(id(site.node))
+        changes.after.setdefault(id(anchor.node), []).append(site.node)
+    elif site.kind == "add" and anchor.kind == "add":
+        if src.block_of(site.node) is not src.block_of(anchor.node):
+            raise Refused("the layers are added in different blocks")
+        changes.remove.add(id(site.node))
+        changes.after.setdefault(id(anchor.node), []).append(site.node.with_changes(leading_lines=()))
+    elif site.kind in ("assign", "attribute") and anchor.kind in ("assign", "attribute"):
+        if src.block_of(site.node) is not src.block_of(anchor.node):
+            raise Refused("the layers are applied in different functions or blocks")
+        assign = site.node.body[0]
+        source_arg = assign.value.args[0].value
+        if site.target != _name(source_arg):
+            # ``a = Dropout(r)(b)``: what read ``a`` must now read ``b``.
+            if not isinstance(source_arg, cst.Name):
+                raise Refused("the moved layer's input is not a plain name")
+            for edge in graph.out_edges(node):
+                if not isinstance(edge.origin, cst.Name) or edge.origin.value != site.target:
+                    raise Refused("the moved layer's output is used in a way the fixer cannot rewire")
+                changes.replace[id(edge.origin)] = source_arg
+                changes.exclusive.add(id(edge.origin))
+        target = cst.Name(anchor.target)
+        new_assign = assign.with_changes(
+            targets=[assign.targets[0].with_changes(target=target)],
+            value=assign.value.with_changes(args=[assign.value.args[0].with_changes(value=target),
+                                                  *assign.value.args[1:]]),
+        )
+        changes.remove.add(id(site.node))
+        changes.after.setdefault(id(anchor.node), []).append(
+            site.node.with_changes(body=[new_assign], leading_lines=()))
+    else:
+        raise Refused("the layers are written in different styles")
+    changes.exclusive |= {id(n) for n in walk(site.node)}
+    changes.exclusive.add(("after", id(anchor.node)))
+
+
+def _name(expr: cst.CSTNode) -> str | None:
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+# ------------------------------------------------------------------ retapping a merge argument
+
+def _retap(src: Source, edit: Edit, changes: Changes) -> None:
+    skip = edit.target
+    anchors = _sites(src, edit.anchor, "BatchNormalization")
+    if len(anchors) != 1 or anchors[0][0].kind not in ("assign", "attribute"):
+        raise Refused("the BatchNormalization output is not bound to one plain name")
+    site, graph, bn = anchors[0]
+    merge_stmt = src.statement_of(skip)
+    block = src.block_of(site.node)
+    if merge_stmt is None or block is None or src.block_of(merge_stmt) is not block:
+        raise Refused("the skip connection and the BatchNormalization are in different blocks")
+    body = list(block.body)
+    start, end = body.index(site.node), body.index(merge_stmt)
+    if start >= end:
+        raise Refused("the skip connection comes before the BatchNormalization")
+    name = site.target
+    between = body[start + 1:end]
+    if not any(_binds(stmt, name) for stmt in between):
+        changes.replace[id(skip)] = cst.Name(name)
+        changes.exclusive.add(id(skip))
+        return
+    # The BN's name is rebound before the merge: give the BN output a name of its own.
+    fresh = src.fresh_name(f"{_name(skip)}_bn" if _name(skip) else f"{name}_bn")
+    consumers = {id(e.origin) for e in graph.out_edges(bn) if e.origin is not None}
+    for stmt in body[start + 1:]:
+        loads = [n for n in walk(stmt) if isinstance(n, cst.Name) and n.value == name and not _is_target(src, n)]
+        if not isinstance(stmt, cst.SimpleStatementLine) and loads:
+            raise Refused(f"{name} is used inside a compound statement after the BatchNormalization")
+        for load in loads:
+            if id(load) not in consumers:
+                raise Refused(f"{name} is read where the fixer cannot tell which tensor it means")
+            changes.replace[id(load)] = cst.Name(fresh)
+            changes.exclusive.add(id(load))
+        if _binds(stmt, name):
+            break
+    assign = site.node.body[0]
+    target = assign.targets[0].target
+    changes.replace[id(target)] = cst.Name(fresh)
+    changes.exclusive.add(id(target))
+    changes.replace[id(skip)] = cst.Name(fresh)
+    changes.exclusive.add(id(skip))
+
+
+def _binds(stmt: cst.CSTNode, name: str) -> bool:
+    for node in walk(stmt):
+        if isinstance(node, cst.AssignTarget) and any(
+                isinstance(n, cst.Name) and n.value == name for n in walk(node.target)):
+            return True
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Name) \
+                and node.target.value == name:
+            return True
+        if isinstance(node, (cst.For, cst.CompFor)) and any(
+                isinstance(n, cst.Name) and n.value == name for n in walk(node.target)):
+            return True
+        if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name) and node.target.value == name:
+            return True
+    return False
+
+
+def _is_target(src: Source, name: cst.Name) -> bool:
+    parent = src.parent(name)
+    return isinstance(parent, cst.AssignTarget) or (isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is name)
+
+
+_HANDLERS = {
+    "set-keyword": _set_keyword,
+    "remove-keyword": _remove_keyword,
+    "insert-layer-after": _insert_after,
+    "split-activation": _split_activation,
+    "move-layer-after": _move_after,
+    "retap-argument": _retap,
+}
