@@ -1,6 +1,7 @@
 """Config files: discovery, validation, every key, and how command-line flags override them."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,11 @@ def _codes(stdout: str) -> set[str]:
 
 def _paths(stdout: str) -> set[str]:
     return {line.split(":")[0] for line in stdout.splitlines() if line.count(":") >= 3}
+
+
+def test_documented_config_table_lists_every_key() -> None:
+    from bnlint.config import KNOWN_KEYS
+
+    docs = (Path(__file__).parent.parent / "docs" / "integrations.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `([a-z-]+)` \|", docs, flags=re.MULTILINE)
+    assert set(documented) >= set(KNOWN_KEYS)
