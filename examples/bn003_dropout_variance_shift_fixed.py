@@ -24,11 +24,11 @@ def build_dropout_cnn(input_shape=(32, 32, 3), num_classes=10):
     # Block 3
     model.add(layers.Conv2D(128, 3, padding="same", use_bias=False))
     model.add(layers.BatchNormalization())
+    model.add(layers.Dropout(0.5))
     model.add(layers.Activation("swish"))
 
     # Classifier
     model.add(layers.GlobalAveragePooling2D())
-    model.add(layers.Dropout(0.5))
     model.add(layers.Dense(num_classes, activation="softmax"))
     return model
 

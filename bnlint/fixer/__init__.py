@@ -11,7 +11,6 @@ disk while it was being fixed.
 """
 from __future__ import annotations
 
-import ast
 import hashlib
 import os
 import stat
@@ -149,7 +148,7 @@ def is_fixable(diagnostic: Diagnostic, unsafe: bool) -> bool:
 def _syntax_problem(data: bytes, name: str) -> str | None:
     try:
         cst.parse_module(data)
-        compile(data, name, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        compile(data, name, "exec", dont_inherit=True)  # also catches what the grammar allows, e.g. f(a=1, a=2)
     except cst.ParserSyntaxError as error:
         return f"line {error.editor_line}: {error.message}"
     except (SyntaxError, ValueError) as error:

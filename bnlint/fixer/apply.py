@@ -83,7 +83,8 @@ class ApplyChanges(cst.CSTTransformer):
         touched = False
         for old, new in zip(original.body, updated.body):
             if id(old) in self.changes.remove:
-                carried.extend(new.leading_lines)  # blank lines and comments above it stay where they were
+                # Blank lines above it stay where they were; its comment lines move with it.
+                carried.extend(line for line in new.leading_lines if line.comment is None)
                 touched = True
                 continue
             if carried:

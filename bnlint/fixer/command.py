@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bnlint.api import FileResult, fix_paths, lint_paths, lint_source, select_rules
+from bnlint.api import FileResult, fix_paths, lint_paths, lint_source
 from bnlint.config import Settings
+from bnlint.rule import Rule
 from bnlint.fixer import FixOutcome, annotate_refusals
 
 
@@ -55,24 +56,28 @@ def fix(paths: list[str], settings: Settings, unsafe: bool, fixed: list[FixOutco
 def lint_with_fixability(paths: list[str], settings: Settings, **run_options: Any) -> Iterator[FileResult]:
     """Lint; a finding whose fix the fixer would refuse is marked so it is not shown as fixable.
 
-    ``run_options`` go to ``lint_paths``: ``jobs``, ``cache``, ``progress``.
+    ``run_options`` go to ``lint_paths``: ``jobs``, ``cache``, ``progress``. The marks are
+    made where each file is linted (in a worker, before the result is cached), so a
+    cached file costs no second parse.
     """
-    rules = select_rules(settings)
-    for result in lint_paths(paths, settings, **run_options):
-        if any(d.fix is not None for d in result.diagnostics):
-            try:
-                again = lint_source(result.path, Path(result.path).read_bytes(), settings, rules, keep_syntax=True)
-                annotate_refusals(again)
-            except Exception:  # noqa: BLE001 - marks are a nicety; the findings stand without them
-                again = None
-            if again is not None:
-                reasons = {(d.code, d.line, d.column): d.extra["fix_refused"]
-                           for d in again.diagnostics if "fix_refused" in d.extra}
-                for d in result.diagnostics:
-                    reason = reasons.get((d.code, d.line, d.column))
-                    if reason is not None:
-                        d.extra["fix_refused"] = reason
-        yield result
+    yield from lint_paths(paths, settings, annotate=mark_refusals, **run_options)
+
+
+def mark_refusals(result: FileResult, data: bytes, settings: Settings, rules: list[Rule]) -> None:
+    """Set ``extra["fix_refused"]`` on the findings of ``result`` whose fix the fixer would refuse."""
+    if not any(d.fix is not None for d in result.diagnostics):
+        return
+    try:
+        again = lint_source(result.path, data, settings, rules, keep_syntax=True)
+        annotate_refusals(again)
+    except Exception:  # noqa: BLE001 - marks are a nicety; the findings stand without them
+        return
+    reasons = {(d.code, d.line, d.column): d.extra["fix_refused"]
+               for d in again.diagnostics if "fix_refused" in d.extra}
+    for d in result.diagnostics:
+        reason = reasons.get((d.code, d.line, d.column))
+        if reason is not None:
+            d.extra["fix_refused"] = reason
 
 
 def show_fixes(outcomes: list[FixOutcome]) -> str:

@@ -264,7 +264,7 @@ def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
         if src.block_of(site.node) is not src.block_of(anchor.node):
             raise Refused("the layers are added in different blocks")
         changes.remove.add(id(site.node))
-        changes.after.setdefault(id(anchor.node), []).append(site.node.with_changes(leading_lines=()))
+        changes.after.setdefault(id(anchor.node), []).append(site.node.with_changes(leading_lines=_comments(site.node)))
     elif site.kind in ("assign", "attribute") and anchor.kind in ("assign", "attribute"):
         if src.block_of(site.node) is not src.block_of(anchor.node):
             raise Refused("the layers are applied in different functions or blocks")
@@ -287,11 +287,16 @@ def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
         )
         changes.remove.add(id(site.node))
         changes.after.setdefault(id(anchor.node), []).append(
-            site.node.with_changes(body=[new_assign], leading_lines=()))
+            site.node.with_changes(body=[new_assign], leading_lines=_comments(site.node)))
     else:
         raise Refused("the layers are written in different styles")
     changes.exclusive |= {id(n) for n in walk(site.node)}
     changes.exclusive.add(("after", id(anchor.node)))
+
+
+def _comments(stmt: cst.SimpleStatementLine) -> list[cst.EmptyLine]:
+    """The comment lines right above a moved statement go with it; blank lines stay where they were."""
+    return [line for line in stmt.leading_lines if line.comment is not None]
 
 
 def _name(expr: cst.CSTNode) -> str | None:
