@@ -46,17 +46,22 @@ def select_rules(settings: Settings) -> list[Rule]:
 
 
 def lint_paths(paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache: ResultCache | None = None,
-               progress: Callable[[int, int], None] | None = None) -> Iterator[FileResult]:
+               progress: Callable[[int, int], None] | None = None,
+               annotate: Callable[[FileResult, bytes, Settings, list[Rule]], None] | None = None,
+               ) -> Iterator[FileResult]:
     """Lint every file under ``paths``, in discovery order whatever ``jobs`` is.
 
     ``jobs`` > 1 lints files that need a parse in worker processes; their results (and
     cached ones) carry fixes without LibCST targets: ``Edit.describe`` data only.
-    ``cache`` skips files linted before; ``progress(done, total)`` hears of each file.
+    ``cache`` skips files linted before; ``progress(done, total)`` hears of each file;
+    ``annotate(result, data, settings, rules)``, a module-level function, adds to each
+    fresh result where it is linted, before it is cached.
     """
     from bnlint import workers  # workers imports this module
 
     files = discover(list(paths), exclude=settings.exclude_patterns())
-    yield from workers.lint_files(files, settings, select_rules(settings), jobs=jobs, cache=cache, progress=progress)
+    yield from workers.lint_files(files, settings, select_rules(settings), jobs=jobs, cache=cache,
+                                  progress=progress, annotate=annotate)
 
 
 def lint_file(path: Path, settings: Settings, rules: list[Rule]) -> FileResult:
@@ -139,8 +144,9 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     except cst.ParserSyntaxError as error:
         return FileResult(name, [_file_diagnostic(name, PARSE_ERROR, f"syntax error: {error.message}",
                                                   error.editor_line, error.editor_column)])
-    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
-        return FileResult(name, [_file_diagnostic(name, IO_ERROR, f"cannot decode the file: {error}")])
+    except (UnicodeDecodeError, LookupError, SyntaxError):
+        return FileResult(name, [_file_diagnostic(
+            name, IO_ERROR, "not valid UTF-8 and no usable coding declaration (PEP 263); skipped")])
     source = data.decode(module.encoding, errors="replace")
     data_format = DataFormat.parse(settings.image_data_format) if settings.image_data_format else None
     graphs = build_graphs(module, module_facts(source), data_format)

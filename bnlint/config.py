@@ -55,7 +55,7 @@ class Settings:
     bn_position: str = "consistent"  # pre-activation | post-activation | consistent
     small_batch_threshold: int = 9
     min_conv_stack: int = 4
-    max_file_size: int = 10 * 1024 * 1024
+    max_file_size: int = 2 * 1024 * 1024
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: list[PerFileIgnore] = field(default_factory=list)
