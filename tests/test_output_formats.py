@@ -284,3 +284,13 @@ def test_vscode_problem_matcher_matches_text_output(project: Path) -> None:
     assert (first.group(pattern["file"]), first.group(pattern["line"]), first.group(pattern["column"]),
             first.group(pattern["code"])) == ("models/axis.py", "5", "9", "BN001")
     assert first.group(pattern["message"]).startswith("BatchNormalization normalizes")
+
+
+def test_full_marks_fixable_findings_like_text() -> None:
+    from bnlint.diagnostics import Applicability, Fix
+
+    d = diagnostic()
+    d.fix = Fix("Move the Dropout", Applicability.UNSAFE, ())
+    assert "[*]" not in full.render([d]).splitlines()[0]
+    assert "BN003 [*] a message" in full.render([d], RenderContext(unsafe_fixes=True)).splitlines()[0]
+    assert full.render([d]).splitlines()[0] == text.render([d]).splitlines()[0]

@@ -12,18 +12,19 @@ from bnlint.output import text as text_output
 
 def render(diagnostics: Sequence[Diagnostic], context: RenderContext | None = None) -> str:
     color = context.color if context else False
+    unsafe = context.unsafe_fixes if context else False
     sources: dict[str, list[str] | None] = {}
     blocks = []
     for d in diagnostics:
         if d.path not in sources:
             sources[d.path] = _read_lines(d.path)
-        blocks.append(_block(d, sources[d.path], color))
-    blocks.append(text_output.summary(diagnostics) + "\n")
+        blocks.append(_block(d, sources[d.path], color, unsafe))
+    blocks.append(text_output.summary(diagnostics, unsafe) + "\n")
     return "\n".join(blocks)
 
 
-def _block(d: Diagnostic, lines: list[str] | None, color: bool) -> str:
-    head = text_output.line(d, color) + "\n"
+def _block(d: Diagnostic, lines: list[str] | None, color: bool, unsafe_fixes: bool) -> str:
+    head = text_output.line(d, color, unsafe_fixes) + "\n"
     if lines is None or not 1 <= d.line <= len(lines):
         return head
     source = lines[d.line - 1].rstrip("\r\n")
