@@ -10,7 +10,7 @@ from typing import Any
 
 import libcst as cst
 
-from bnlint.fixer.commas import Entry, rebuild
+from bnlint.fixer.commas import Entry, lines_before_new_first, rebuild
 from bnlint.fixer.plan import Changes
 
 
@@ -59,7 +59,8 @@ class ApplyChanges(cst.CSTTransformer):
                                   whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
                 entries.append(Entry(arg, None))
         args = rebuild(original.args, entries, original.whitespace_before_args, has_arg_ws=True)
-        return updated.with_changes(args=args)
+        opening = lines_before_new_first(original.args, entries, updated.whitespace_before_args)
+        return updated.with_changes(args=args, whitespace_before_args=opening)
 
     # -------------------------------------------------------------- lists
 
@@ -73,7 +74,11 @@ class ApplyChanges(cst.CSTTransformer):
                 entries.append(Entry(added, index_of.get(id(added))))
         opening = original.lbracket.whitespace_after if isinstance(original, cst.List) else (
             original.lpar[0].whitespace_after if original.lpar else cst.SimpleWhitespace(""))
-        return updated.with_changes(elements=rebuild(original.elements, entries, opening, has_arg_ws=False))
+        updated = updated.with_changes(elements=rebuild(original.elements, entries, opening, has_arg_ws=False))
+        if isinstance(updated, cst.List):
+            opening = lines_before_new_first(original.elements, entries, updated.lbracket.whitespace_after)
+            updated = updated.with_changes(lbracket=updated.lbracket.with_changes(whitespace_after=opening))
+        return updated
 
     # -------------------------------------------------------------- statements
 

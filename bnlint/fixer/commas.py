@@ -140,3 +140,14 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
                                                  (_lead(ws) if isinstance(ws, cst.ParenthesizedWhitespace) else ws))
         out.append(node)
     return out
+
+
+def lines_before_new_first(original: Sequence[Any], entries: Sequence[Entry], opening: Any) -> Any:
+    """The opening whitespace, plus the comment lines that led to an item that is now first."""
+    first = entries[0].index if entries else None
+    if not first or not isinstance(opening, cst.ParenthesizedWhitespace):
+        return opening
+    before = original[first - 1].comma
+    if not isinstance(before, cst.Comma) or not isinstance(before.whitespace_after, cst.ParenthesizedWhitespace):
+        return opening
+    return opening.with_changes(empty_lines=[*opening.empty_lines, *before.whitespace_after.empty_lines])
