@@ -674,3 +674,39 @@ def test_dense_on_a_feature_map_keeps_its_rank():
         return layers.BatchNormalization(axis=1)(x)  # expect: BN001 error @layers.BatchNormalization
     """
     assert_findings(source, "BN001")
+
+
+@pytest.mark.xfail(strict=True, reason="a Sequential's layers take the global data format in effect when the model "
+                                       "is traced, not the one in effect when they were constructed")
+def test_global_format_set_after_the_model_is_built():
+    source = """
+    import keras
+    from keras import layers
+
+    def build_both():
+        last = keras.Sequential([
+            layers.Conv2D(8, 3, input_shape=(32, 32, 3)),
+            layers.BatchNormalization(),
+        ])
+        keras.backend.set_image_data_format("channels_first")
+        first = keras.Sequential([
+            layers.Conv2D(8, 3, input_shape=(3, 32, 32)),
+            layers.BatchNormalization(),  # expect: BN001 error @layers.BatchNormalization
+        ])
+        return last, first
+    """
+    assert_findings(source, "BN001")
+
+
+def test_global_format_set_after_a_functional_model_is_built():
+    source = """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = layers.Conv2D(8, 3)(inputs)
+    x = layers.BatchNormalization()(x)
+    keras.backend.set_image_data_format("channels_first")
+    model = keras.Model(inputs, x)
+    """
+    assert findings(source, "BN001") == []

@@ -655,3 +655,20 @@ def test_imported_center_flag_is_unknown():
         return layers.Activation("relu")(x)
     """
     assert findings(source, "BN002") == []
+
+
+@pytest.mark.xfail(strict=True, reason="Activation(<function>) keeps the dotted path: Activation(tf.nn.relu) is not "
+                                       "recognised as a ReLU (activation=tf.nn.relu on a Conv is)")
+@pytest.mark.parametrize("function", ["tf.nn.relu", "keras.activations.relu", "keras.ops.relu"])
+def test_activation_layer_given_a_function(function):
+    source = f"""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    def block(x):
+        x = layers.BatchNormalization()(layers.Conv2D(8, 3)(x))  # expect: BN002 info @layers.BatchNormalization
+        x = layers.Activation({function})(x)
+        return layers.Conv2D(8, 3)(x)
+    """
+    assert_findings(source, "BN002")

@@ -239,3 +239,60 @@ def test_merge_of_two_upsampled_tensors_is_not_a_skip():
         return layers.concatenate([a, b])
     """
     assert findings(source, "BN004") == []
+
+
+def test_subclassed_unet_skip_before_bn_column():
+    source = """
+    import keras
+    from keras import layers
+
+
+    class UNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.c1 = layers.Conv2D(16, 3, padding="same")
+            self.b1 = layers.BatchNormalization()
+            self.c2 = layers.Conv2D(32, 3, padding="same")
+            self.b2 = layers.BatchNormalization()
+            self.pool = layers.MaxPooling2D()
+            self.up = layers.UpSampling2D()
+            self.mid = layers.Conv2D(64, 3, padding="same")
+
+        def call(self, x):
+            c1 = self.c1(x)
+            p1 = self.pool(keras.activations.relu(self.b1(c1)))
+            c2 = self.c2(p1)
+            p2 = self.pool(keras.activations.relu(self.b2(c2)))
+            m = self.mid(p2)
+            d2 = layers.concatenate([self.up(m), c2])  # expect: BN004 warning @c2]
+            d1 = layers.concatenate([self.up(d2), c1])  # expect: BN004 warning @c1]
+            return d1
+    """
+    assert_findings(source, "BN004")
+
+
+def test_helper_returning_pooled_and_skip():
+    source = """
+    import keras
+    from keras import layers
+
+    def encoder_stage(x, filters):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        skip = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)  # expect: BN004 info @layers.Conv2D
+        return layers.MaxPooling2D()(skip), skip
+
+    def build():
+        inputs = keras.Input(shape=(128, 128, 3))
+        x = inputs
+        skips = []
+        for filters in [32, 64]:
+            x, skip = encoder_stage(x, filters)
+            skips.append(skip)
+        x = layers.Conv2D(256, 3, padding="same", activation="relu")(x)
+        for filters, skip in zip([64, 32], reversed(skips)):
+            x = layers.Conv2DTranspose(filters, 2, strides=2)(x)
+            x = layers.concatenate([skip, x])
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        return keras.Model(inputs, x)
+    """
+    assert_findings(source, "BN004")

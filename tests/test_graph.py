@@ -211,6 +211,53 @@ def test_implicit_activation_node():
     assert swish.implicit
 
 
+@pytest.mark.parametrize("function", ["tf.nn.relu", "keras.activations.relu", "tf.keras.activations.relu"])
+def test_implicit_activation_from_a_function_has_its_canonical_name(function):
+    graph = only(f"""
+    import keras
+    import tensorflow as tf
+
+    def block(x):
+        return keras.layers.Conv2D(8, 3, activation={function})(x)
+    """)
+    assert chain(graph) == ["Conv2D", "Activation"]
+    assert graph.nodes[-1].known("activation") == "relu"
+
+
+@pytest.mark.xfail(strict=True, reason="Activation(<function>) keeps the dotted path instead of the canonical name")
+@pytest.mark.parametrize("function", ["tf.nn.relu", "keras.activations.relu"])
+def test_activation_layer_from_a_function_has_its_canonical_name(function):
+    graph = only(f"""
+    import keras
+    import tensorflow as tf
+
+    def block(x):
+        return keras.layers.Activation({function})(x)
+    """)
+    assert graph.nodes[-1].known("activation") == "relu"
+
+
+@pytest.mark.xfail(strict=True, reason="list comprehensions are not evaluated: layers built in one are lost")
+def test_layers_built_in_a_list_comprehension():
+    graph = only("""
+    import keras
+    from keras import layers
+
+
+    class Tower(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.convs = [layers.Conv2D(8 * (i + 1), 3) for i in range(3)]
+            self.norms = [layers.BatchNormalization() for _ in range(3)]
+
+        def call(self, x):
+            for conv, norm in zip(self.convs, self.norms):
+                x = norm(conv(x))
+            return x
+    """)
+    assert chain(graph) == ["Conv2D", "BatchNormalization"] * 3
+
+
 def test_activation_function_calls_become_activation_nodes():
     graph = only("""
     import tensorflow as tf
