@@ -86,6 +86,12 @@ _COMPARE = {
 }
 
 
+_AUGMENTED = {
+    cst.AddAssign: cst.Add(), cst.SubtractAssign: cst.Subtract(), cst.MultiplyAssign: cst.Multiply(),
+    cst.DivideAssign: cst.Divide(), cst.FloorDivideAssign: cst.FloorDivide(), cst.ModuloAssign: cst.Modulo(),
+}
+
+
 class BudgetExceeded(Exception):
     """The file is too large or too loopy to trace completely."""
 
@@ -274,7 +280,9 @@ class Interpreter:
                 self.assign(small.target, self.eval(small.value, frame), frame)
         elif isinstance(small, cst.AugAssign):
             current = self.eval(small.target, frame)
-            value = self.binary(small.operator, current, self.eval(small.value, frame), small)
+            operator_ = _AUGMENTED.get(type(small.operator))
+            value = self.binary(operator_, current, self.eval(small.value, frame), small) \
+                if operator_ is not None else Unknown("augmented assignment")
             self.assign(small.target, value, frame)
         elif isinstance(small, cst.Expr):
             self.eval(small.value, frame)
@@ -468,12 +476,12 @@ class Interpreter:
         if _is_tensor(left) or _is_tensor(right):
             return self.tensor_arithmetic(op, left, right, expr)
         if isinstance(left, Const) and isinstance(right, Const):
-            fn = _BINARY.get(type(op).__bases__[0]) or _BINARY.get(type(op))
+            fn = _BINARY.get(type(op))
             if fn is not None:
+                sequences = (str, bytes, tuple, list)
+                if isinstance(left.value, sequences) != isinstance(right.value, sequences):
+                    return Unknown("sequence arithmetic")  # ``"a" * n`` could be huge; nothing needs it
                 try:
-                    if isinstance(left.value, str) and isinstance(right.value, int) or \
-                       isinstance(right.value, str) and isinstance(left.value, int):
-                        return Unknown("string repeat")
                     return Const(fn(left.value, right.value))
                 except Exception:
                     return Unknown("arithmetic")
