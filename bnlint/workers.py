@@ -1,0 +1,209 @@
+"""Linting many files: the cache first, then a process pool for the files that need a parse.
+
+The parent reads each file once to screen it: a file no enabled rule could fire
+on is linted on the spot (that costs microseconds, less than a cache lookup),
+the others are looked up in the cache. Only the misses, the files that need a
+parse, go to worker processes, as paths: a LibCST tree never crosses a process
+boundary, and a worker holds one file at a time, so memory stays flat however
+large the tree is. Results come back in discovery order whatever the number of
+jobs, and a run with one job or few files to parse starts no pool at all.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from pathlib import Path
+from typing import IO
+
+from bnlint import api
+from bnlint.cache import ResultCache, content_digest
+from bnlint.config import Settings
+from bnlint.diagnostics import Diagnostic, Edit, Fix
+from bnlint.rule import Rule
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 8
+
+Progress = Callable[[int, int], None]
+Annotate = Callable[[api.FileResult, bytes, Settings, list[Rule]], None]
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def lint_files(files: Iterable[Path], settings: Settings, rules: list[Rule], *, jobs: int = 1,
+               cache: ResultCache | None = None, progress: Progress | None = None,
+               annotate: Annotate | None = None) -> Iterator[api.FileResult]:
+    variant = _variant(annotate)
+    if jobs <= 1 and progress is None:
+        for path in files:  # streaming, one file at a time, as a plain serial run always did
+            yield _lint_here(path, settings, rules, cache, annotate)
+        return
+    paths = list(files)
+    # Screen and look up every file first: what is left decides whether a pool pays.
+    ready: dict[int, api.FileResult] = {}
+    pending: list[tuple[int, Path, str]] = []
+    for index, path in enumerate(paths):
+        data = api.read_source(path, settings)
+        if isinstance(data, api.FileResult):
+            ready[index] = data
+        elif not any(rule.could_fire(data) for rule in rules):
+            ready[index] = api.lint_data(str(path), data, settings, rules)
+        else:
+            digest = content_digest(data)
+            cached = _lookup(cache, path, digest, variant)
+            if cached is not None:
+                ready[index] = cached
+            else:
+                pending.append((index, path, digest))
+    if jobs <= 1 or len(pending) < MIN_FILES_FOR_POOL:
+        linted: Iterator[api.FileResult] = (_lint_here(path, settings, rules, cache, annotate)
+                                            for _, path, _ in pending)
+    else:
+        linted = _lint_in_pool([(path, digest) for _, path, digest in pending], settings, cache, annotate, jobs)
+    misses = iter(pending)
+    for done in range(len(paths)):
+        result = ready.pop(done, None)
+        if result is None:
+            index, path, _ = next(misses)
+            assert index == done
+            result = next(linted)
+        if progress is not None:
+            progress(done + 1, len(paths))
+        yield result
+
+
+def _variant(annotate: Annotate | None) -> str:
+    """What sets the cache entries of an annotated run apart from a plain one's."""
+    return "" if annotate is None else f"{annotate.__module__}.{annotate.__qualname__}"
+
+
+def _lookup(cache: ResultCache | None, path: Path, digest: str, variant: str) -> api.FileResult | None:
+    if cache is None:
+        return None
+    found = cache.get(path, digest, variant)
+    if found is None:
+        return None
+    diagnostics, parsed = found
+    return api.FileResult(str(path), diagnostics, parsed=parsed)
+
+
+def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultCache | None,
+               annotate: Annotate | None) -> api.FileResult:
+    """Lint one file in this process, through the cache when there is one."""
+    data = api.read_source(path, settings)
+    if isinstance(data, api.FileResult):
+        return data
+    if cache is None or not any(rule.could_fire(data) for rule in rules):
+        return _lint_data(path, data, settings, rules, annotate)
+    digest = content_digest(data)
+    cached = _lookup(cache, path, digest, _variant(annotate))
+    if cached is not None:
+        return cached
+    result = _lint_data(path, data, settings, rules, annotate)
+    if result.error is None:
+        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate))
+    return result
+
+
+def _lint_data(path: Path, data: bytes, settings: Settings, rules: list[Rule],
+               annotate: Annotate | None) -> api.FileResult:
+    result = api.lint_data(str(path), data, settings, rules)
+    if annotate is not None and result.error is None:
+        annotate(result, data, settings, rules)
+    return result
+
+
+def _lint_in_pool(tasks: list[tuple[Path, str]], settings: Settings, cache: ResultCache | None,
+                  annotate: Annotate | None, jobs: int) -> Iterator[api.FileResult]:
+    workers = min(jobs, len(tasks))
+    # Small chunks keep every worker busy to the end; larger ones save round trips on big runs.
+    chunksize = max(1, min(16, len(tasks) // (workers * 8)))
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
+                                   initializer=_start_worker, initargs=(settings, cache, annotate))
+    done = 0
+    try:
+        for result in executor.map(_lint_in_worker, tasks, chunksize=chunksize):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        # A worker died (killed, or a crash in native code): report the files it
+        # left unfinished instead of hanging or losing the whole run.
+        for path, _ in tasks[done:]:
+            yield api.FileResult(str(path), error="the worker process linting this file stopped unexpectedly")
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_state: tuple[Settings, list[Rule], ResultCache | None, Annotate | None] | None = None
+
+
+def _start_worker(settings: Settings, cache: ResultCache | None, annotate: Annotate | None) -> None:
+    global _worker_state
+    _worker_state = (settings, api.select_rules(settings), cache, annotate)
+
+
+def _lint_in_worker(task: tuple[Path, str]) -> api.FileResult:
+    assert _worker_state is not None
+    settings, rules, cache, annotate = _worker_state
+    path, digest = task
+    data = api.read_source(path, settings)
+    if isinstance(data, api.FileResult):
+        return data
+    result = _lint_data(path, data, settings, rules, annotate)
+    # The parent screened the file as it was then: cache only if it is still the same.
+    if cache is not None and result.error is None and content_digest(data) == digest:
+        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate))
+    return portable(result)
+
+
+def portable(result: api.FileResult) -> api.FileResult:
+    """``result`` without LibCST objects, fit to cross a process boundary.
+
+    A fix keeps what ``Edit.describe`` shows; its targets, nodes of a tree that
+    stays in the worker, are dropped (a fix run lints again in its own process).
+    """
+    return api.FileResult(result.path, [_portable(d) for d in result.diagnostics], result.error, result.parsed)
+
+
+def _portable(diagnostic: Diagnostic) -> Diagnostic:
+    if diagnostic.fix is None:
+        return diagnostic
+    edits = tuple(Edit(e.kind, None, e.keyword, e.value) for e in diagnostic.fix.edits)
+    return replace(diagnostic, fix=Fix(diagnostic.fix.title, diagnostic.fix.applicability, edits))
+
+
+class ProgressLine:
+    """``bnlint: 1200/3970 files`` on one self-erasing line, for long runs on a terminal."""
+
+    MIN_FILES = 200  # a shorter run ends before the line would be worth reading
+    INTERVAL = 0.1  # seconds between redraws
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.MIN_FILES:
+            return
+        now = time.monotonic()
+        if done < total and now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        self.stream.write(f"\rbnlint: {done}/{total} files")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
