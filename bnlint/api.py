@@ -142,8 +142,9 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as error:
+        line, column = _syntax_error_position(data, error)
         return FileResult(name, [_file_diagnostic(name, PARSE_ERROR, f"syntax error: {error.message}",
-                                                  error.editor_line, error.editor_column)])
+                                                  line, column)])
     except (UnicodeDecodeError, LookupError, SyntaxError):
         return FileResult(name, [_file_diagnostic(
             name, IO_ERROR, "not valid UTF-8 and no usable coding declaration (PEP 263); skipped")])
@@ -187,6 +188,18 @@ def _uses_per_origin(graphs: list[LayerGraph]) -> Counter[int]:
         uses.update(id(origin) for origin in {(e.target, e.slot): e.origin for e in graph.edges}.values()
                     if origin is not None)
     return uses
+
+
+def _syntax_error_position(data: bytes, error: cst.ParserSyntaxError) -> tuple[int, int]:
+    """Python's own position for the error when it has one: LibCST's can lie past the real mistake."""
+    try:
+        compile(data, "<file>", "exec", dont_inherit=True)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return python_error.lineno, max(python_error.offset or 1, 1)
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        pass
+    return error.editor_line, error.editor_column
 
 
 class _FileProblem(Exception):

@@ -676,8 +676,6 @@ def test_dense_on_a_feature_map_keeps_its_rank():
     assert_findings(source, "BN001")
 
 
-@pytest.mark.xfail(strict=True, reason="a Sequential's layers take the global data format in effect when the model "
-                                       "is traced, not the one in effect when they were constructed")
 def test_global_format_set_after_the_model_is_built():
     source = """
     import keras

@@ -634,7 +634,6 @@ def test_lambda_that_does_not_scale_is_not_a_scale_op():
     assert findings(source, "BN002") == []
 
 
-@pytest.mark.xfail(strict=True, reason="a name imported from a non-Keras module is taken as a known constant")
 def test_imported_center_flag_is_unknown():
     # center=get_center() gives no finding (unknown); an imported CENTER must behave the same.
     source = """
@@ -657,8 +656,6 @@ def test_imported_center_flag_is_unknown():
     assert findings(source, "BN002") == []
 
 
-@pytest.mark.xfail(strict=True, reason="Activation(<function>) keeps the dotted path: Activation(tf.nn.relu) is not "
-                                       "recognised as a ReLU (activation=tf.nn.relu on a Conv is)")
 @pytest.mark.parametrize("function", ["tf.nn.relu", "keras.activations.relu", "keras.ops.relu"])
 def test_activation_layer_given_a_function(function):
     source = f"""

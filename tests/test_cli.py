@@ -380,7 +380,6 @@ def test_syntax_error_in_json(tmp_path):
     assert item["fix"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="E999 takes LibCST's error position, which can be lines past the real error")
 def test_syntax_error_line_matches_python(tmp_path):
     source = ("from keras import layers\n\n\ndef block(x):\n    x = layers.BatchNormalization()(x)\n"
               "    return x +\n\n\ny = 1\n")

@@ -224,7 +224,6 @@ def test_implicit_activation_from_a_function_has_its_canonical_name(function):
     assert graph.nodes[-1].known("activation") == "relu"
 
 
-@pytest.mark.xfail(strict=True, reason="Activation(<function>) keeps the dotted path instead of the canonical name")
 @pytest.mark.parametrize("function", ["tf.nn.relu", "keras.activations.relu"])
 def test_activation_layer_from_a_function_has_its_canonical_name(function):
     graph = only(f"""
@@ -237,7 +236,6 @@ def test_activation_layer_from_a_function_has_its_canonical_name(function):
     assert graph.nodes[-1].known("activation") == "relu"
 
 
-@pytest.mark.xfail(strict=True, reason="list comprehensions are not evaluated: layers built in one are lost")
 def test_layers_built_in_a_list_comprehension():
     graph = only("""
     import keras
@@ -291,7 +289,6 @@ def test_unknown_values_stay_unknown():
     assert dropout.is_unknown("rate")
 
 
-@pytest.mark.xfail(strict=True, reason="a name imported from a non-Keras module becomes a known string constant")
 def test_imported_constants_are_unknown():
     graph = only("""
     from keras import layers
@@ -408,7 +405,6 @@ def test_loop_over_range_and_enumerate():
     assert [n.known("units") for n in by_label(graph, "Dense")] == [8, 4]
 
 
-@pytest.mark.xfail(strict=True, reason="the ** operator is not evaluated: 64 * 2 ** i stays unknown")
 def test_power_operator_is_evaluated():
     graph = only("""
     from keras import layers

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
 
-from bnlint import ops
 from bnlint.frontend import custom_layers, keras_api
+from bnlint.frontend.builder import POSITIONAL_PARAMETERS, GraphBuilding
 from bnlint.frontend.values import (
     GLOBAL_DATA_FORMAT,
     WEIGHT,
@@ -28,7 +28,6 @@ from bnlint.frontend.values import (
     Const,
     Function,
     FunctionalModel,
-    GlobalDataFormat,
     Instance,
     LambdaValue,
     LayerObject,
@@ -41,43 +40,29 @@ from bnlint.frontend.values import (
     Tensor,
     Unknown,
     Weight,
+    is_tensor,
+    tensors_in,
+    tensors_in_args,
 )
-from bnlint.graph import DataFormat, LayerGraph, Value
-from bnlint.ops import Family
+from bnlint.graph import DataFormat, LayerGraph
 
 MAX_CALL_DEPTH = 12
 MAX_UNROLL = 64
 UNKNOWN_LOOP_PASSES = 2
 MAX_STEPS = 200_000
 
-# Positional parameters of the layers whose positional arguments rules read.
-POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "BatchNormalization": ("axis", "momentum", "epsilon", "center", "scale"),
-    "Dropout": ("rate", "noise_shape", "seed"),
-    "SpatialDropout1D": ("rate",), "SpatialDropout2D": ("rate",), "SpatialDropout3D": ("rate",),
-    "GaussianDropout": ("rate",), "AlphaDropout": ("rate",),
-    "Dense": ("units", "activation"),
-    "Activation": ("activation",),
-    "Concatenate": ("axis",),
-    "Reshape": ("target_shape",),
-    "Rescaling": ("scale", "offset"),
-    "LeakyReLU": ("negative_slope",),
-    "ReLU": ("max_value", "negative_slope", "threshold"),
-    **{op: ("filters", "kernel_size", "strides", "padding", "data_format") for op, info in ops.CATALOG.items()
-       if info.family is Family.CONV and not op.startswith("Depthwise")},
-    **{op: ("kernel_size", "strides", "padding") for op in ("DepthwiseConv1D", "DepthwiseConv2D")},
-    **{op: ("pool_size", "strides", "padding", "data_format") for op, info in ops.CATALOG.items()
-       if info.family is Family.POOL},
-    **{op: ("size", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.UPSAMPLE},
-    **{op: ("padding", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.PAD},
-    **{op: ("cropping", "data_format") for op, info in ops.CATALOG.items() if info.family is Family.CROP},
-    **{op: ("data_format",) for op, info in ops.CATALOG.items() if info.family is Family.GLOBAL_POOL},
-}
-
 _BINARY = {
     cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
     cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
 }
+def _power(base: Any, exponent: Any) -> Any:
+    if not isinstance(exponent, int) or abs(exponent) > 64 or isinstance(base, (int, float)) and abs(base) > 2**16:
+        raise ValueError("too large to fold")
+    return base**exponent
+
+
+_BINARY[cst.Power] = _power
+
 _COMPARE = {
     cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
     cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge,
@@ -106,14 +91,6 @@ class Frame:
         self.stopped = False  # a return/raise/break ended the current block
 
 
-class _Stop(Exception):
-    pass
-
-
-def _is_tensor(value: Any) -> bool:
-    return isinstance(value, Tensor)
-
-
 def merge_values(a: Any, b: Any) -> Any:
     """The value of a name after an ``if`` whose branches gave it ``a`` and ``b``."""
     if a is b or a == b:
@@ -127,7 +104,7 @@ def merge_values(a: Any, b: Any) -> Any:
     return Unknown("<either branch>")
 
 
-class Interpreter:
+class Interpreter(GraphBuilding):
     def __init__(self, module: cst.Module, data_format: DataFormat | None = None) -> None:
         self.module = module
         self.globals: dict[str, Any] = {}
@@ -221,7 +198,7 @@ class Interpreter:
 
     def _mark_outputs(self, values: Iterable[Any]) -> None:
         for value in values:
-            for tensor in _tensors_in(value):
+            for tensor in tensors_in(value):
                 self.graph.outputs.update(tensor.nodes)
 
     # --------------------------------------------------------------- statements
@@ -473,7 +450,7 @@ class Interpreter:
         return self.binary(expr.operator, self.eval(expr.left, frame), self.eval(expr.right, frame), expr)
 
     def binary(self, op: cst.CSTNode, left: Any, right: Any, expr: cst.CSTNode) -> Any:
-        if _is_tensor(left) or _is_tensor(right):
+        if is_tensor(left) or is_tensor(right):
             return self.tensor_arithmetic(op, left, right, expr)
         if isinstance(left, Const) and isinstance(right, Const):
             fn = _BINARY.get(type(op))
@@ -491,8 +468,8 @@ class Interpreter:
 
     def tensor_arithmetic(self, op: cst.CSTNode, left: Any, right: Any, expr: cst.CSTNode) -> Any:
         """``x + y`` of two tensors is an Add; ``x * w`` with a weight is a scale op."""
-        tensors = [v for v in (left, right) if _is_tensor(v)]
-        others = [v for v in (left, right) if not _is_tensor(v)]
+        tensors = [v for v in (left, right) if is_tensor(v)]
+        others = [v for v in (left, right) if not is_tensor(v)]
         if len(tensors) == 2:
             merge = {cst.Add: "Add", cst.Subtract: "Subtract", cst.Multiply: "Multiply"}.get(type(op))
             if merge is None:
@@ -542,7 +519,7 @@ class Interpreter:
         if truth is False:
             return self.eval(expr.orelse, frame)
         body, orelse = self.eval(expr.body, frame), self.eval(expr.orelse, frame)
-        if _is_tensor(body) and _is_tensor(orelse):
+        if is_tensor(body) and is_tensor(orelse):
             return merge_values(body, orelse)
         return Unknown("conditional")
 
@@ -617,9 +594,37 @@ class Interpreter:
                 return Const(base.value[key.value])
             except Exception:
                 return Unknown("index")
-        if _is_tensor(base):
+        if is_tensor(base):
             return self.opaque_node([base], expr, "Unknown")
         return Unknown("subscript")
+
+    def _eval_ListComp(self, expr: cst.ListComp, frame: Frame) -> Any:
+        """``[layers.BatchNormalization() for _ in range(3)]`` over a known iterable."""
+        items: list[Any] = []
+        inner = Frame(dict(frame.vars), frame.instance)
+        if not self._comprehend(expr.elt, expr.for_in, inner, items):
+            return Unknown("comprehension")
+        return Seq(items)
+
+    def _comprehend(self, element: cst.BaseExpression, clause: cst.CompFor, frame: Frame, out: list[Any]) -> bool:
+        values = self.iterate(self.eval(clause.iter, frame))
+        if values is None:
+            return False
+        for value in values:
+            self.assign(clause.target, value, frame)
+            conditions = [_truth(self.eval(condition.test, frame)) for condition in clause.ifs]
+            if None in conditions:
+                return False
+            if not all(conditions):
+                continue
+            if clause.inner_for_in is not None:
+                if not self._comprehend(element, clause.inner_for_in, frame, out):
+                    return False
+            elif len(out) < MAX_UNROLL:
+                out.append(self.eval(element, frame))
+            else:
+                return False
+        return True
 
     def _eval_NamedExpr(self, expr: cst.NamedExpr, frame: Frame) -> Any:
         value = self.eval(expr.value, frame)
@@ -692,7 +697,10 @@ class Interpreter:
                 return self.inline(Function(call, callee), arguments, expr)
         if isinstance(callee, BoundBuiltin):
             return self.call_builtin(callee, arguments)
-        return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+        return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
+
+    def apply_callable(self, callee: Any, tensor: Any, origin: cst.CSTNode | None) -> Any:
+        return self.call(callee, Arguments([tensor], [None]), origin, Frame(self.globals))  # type: ignore[arg-type]
 
     def call_builtin(self, callee: BoundBuiltin, arguments: Arguments) -> Any:
         receiver = callee.receiver
@@ -727,11 +735,12 @@ class Interpreter:
             return self.call_python_builtin(qualname[9:], arguments, expr)
         entry = keras_api.resolve(qualname)
         if entry is None:
-            return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+            return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
         kind = entry.kind
         if kind == "layer":
             return LayerObject(entry.op, arguments, expr, entry.label,
-                               positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()))
+                               positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()),
+                               global_format=self.data_format)
         if kind == "input":
             return self.input_tensor(arguments, expr)
         if kind == "lambda_layer":
@@ -751,13 +760,13 @@ class Interpreter:
             if outputs is None and len(arguments.positional) > 1:
                 outputs = arguments.positional[1]
             self._mark_outputs([outputs])
-            tensors = list(_tensors_in(outputs))
+            tensors = list(tensors_in(outputs))
             return FunctionalModel(tensors[0] if tensors else None)
         if kind == "merge" or kind == "concat":
             return self.apply_merge(entry, arguments, expr)
         if kind == "activation":
             inputs = arguments.positional[:1]
-            if not inputs or not _is_tensor(inputs[0]) and not isinstance(inputs[0], Unknown):
+            if not inputs or not is_tensor(inputs[0]) and not isinstance(inputs[0], Unknown):
                 return Unknown("activation")
             keywords = {"activation": Const(entry.label)}
             if entry.label == "leaky_relu":
@@ -787,7 +796,7 @@ class Interpreter:
         if kind == "weight":
             return WEIGHT
         if kind in ("application", "load_model"):
-            tensors = _tensors_in_args(arguments)
+            tensors = tensors_in_args(arguments)
             if tensors:
                 return self.opaque_node(tensors, expr, "Model")
             return LayerObject("Model", arguments, expr, entry.label)
@@ -845,26 +854,23 @@ class Interpreter:
             return Seq(items[::-1]) if items is not None else Unknown(name)
         if name == "dict":
             return Mapping(dict(arguments.keywords)) if not arguments.positional else Unknown(name)
-        return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+        return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
 
     # ------------------------------------------------------------ tracing into
 
     def inline(self, function: Function, arguments: Arguments, expr: cst.Call) -> Any:
         node = function.node
         if len(self.stack) >= MAX_CALL_DEPTH or node in self.stack:
-            return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
+            return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
         self.inlined.add(id(node))
         frame = Frame(dict(self.globals), function.owner)
         self.bind_parameters(node, arguments, frame, bound_self=function.owner)
         self.stack.append(node)
-        saved_format = (self.data_format, self.format_explicit)
         try:
+            # A helper's set_image_data_format keeps acting after it returns, as in Keras.
             self.exec_block(_body(node), frame)
         finally:
             self.stack.pop()
-            if not isinstance(frame.vars.get("__format_leaks__"), Const):
-                pass
-        del saved_format  # a helper's set_image_data_format keeps acting after it returns, as in Keras
         if not frame.returns:
             return Const(None)
         result = frame.returns[0]
@@ -938,187 +944,6 @@ class Interpreter:
                     return found
         return None
 
-    # ----------------------------------------------------------- graph building
-
-    def as_tensor(self, value: Any) -> Tensor | None:
-        if isinstance(value, Tensor):
-            return value
-        if isinstance(value, Unknown):
-            if value.tensor_node is None:
-                value.tensor_node = self.graph.add_node("Input", label=value.expression, data_format=DataFormat.UNKNOWN).id
-            return Tensor(frozenset({value.tensor_node}))
-        return None
-
-    def _placeholder_tensor(self, rank: int | None) -> Tensor:
-        node = self.graph.add_node("Input", label="input", rank=rank, data_format=self._input_format())
-        return Tensor(frozenset({node.id}))
-
-    def _input_format(self) -> DataFormat:
-        return self.data_format if self.format_explicit else DataFormat.UNKNOWN
-
-    def input_tensor(self, arguments: Arguments, expr: cst.Call) -> Tensor:
-        shape = arguments.keywords.get("shape", arguments.positional[0] if arguments.positional else None)
-        batch_shape = arguments.keywords.get("batch_shape") or arguments.keywords.get("batch_input_shape")
-        rank = None
-        if isinstance(shape, (Seq, Const)):
-            rank = _length(shape) + 1 if _length(shape) is not None else None
-        elif isinstance(batch_shape, (Seq, Const)):
-            rank = _length(batch_shape)
-        node = self.graph.add_node("Input", origin=expr, site=self.statement, rank=rank,
-                                   data_format=self._input_format(), label="Input",
-                                   conditional=self.conditional > 0)
-        return Tensor(frozenset({node.id}))
-
-    def opaque_node(self, inputs: Iterable[Any], expr: cst.CSTNode, op: str) -> Any:
-        tensors = [t for t in (self.as_tensor(v) if _is_tensor(v) else None for v in inputs) if t is not None]
-        if not tensors:
-            return Unknown(op)
-        node = self.graph.add_node(op, origin=expr, site=self.statement, label=op, conditional=self.conditional > 0)
-        for slot, tensor in enumerate(tensors):
-            for source in sorted(tensor.nodes):
-                self.graph.connect(source, node.id, slot, expr)
-        return Tensor(frozenset({node.id}))
-
-    def apply_merge(self, entry: keras_api.ApiEntry, arguments: Arguments, expr: cst.Call) -> Any:
-        inputs_value = arguments.positional[0] if arguments.positional else arguments.keywords.get("inputs",
-                                                                                                    arguments.keywords.get("values"))
-        keywords = dict(arguments.keywords)
-        if entry.kind == "concat" and len(arguments.positional) > 1:
-            keywords["axis"] = arguments.positional[1]
-        if entry.op == "Concatenate" and "axis" not in keywords and entry.kind == "concat" and entry.label == "concat":
-            keywords["axis"] = Unknown("axis")  # tf.concat has no default axis
-        keywords.pop("inputs", None)
-        keywords.pop("values", None)
-        list_expr = expr.args[0].value if expr.args else None
-        if not isinstance(inputs_value, Seq):
-            if entry.op == "Add" and len(arguments.positional) == 2:  # tf.add(a, b)
-                inputs_value = Seq(list(arguments.positional))
-                list_expr = None
-            else:
-                return self.opaque_node(_tensors_in_args(arguments), expr, "Unknown")
-        items = _element_exprs(list_expr, len(inputs_value.items), expr)
-        return self.add_layer_node(entry.op, Arguments(keywords=keywords), expr,
-                                   list(zip(inputs_value.items, items)), label=entry.label)
-
-    def apply_layer(self, layer: LayerObject, arguments: Arguments, expr: cst.Call) -> Any:
-        inputs = arguments.positional[0] if arguments.positional else arguments.keywords.get("inputs")
-        if inputs is None:
-            return Unknown("call")
-        if layer.local_class is not None:
-            return Unknown("call")
-        input_exprs = arguments.positional_exprs[:1] if arguments.positional_exprs else [expr]
-        if ops.family(layer.op) is Family.MERGE:
-            if not isinstance(inputs, Seq):
-                return self.opaque_node([inputs], expr, "Unknown")
-            items = _element_exprs(input_exprs[0] if input_exprs else None, len(inputs.items), expr)
-            pairs = list(zip(inputs.items, items))
-        else:
-            pairs = [(inputs, input_exprs[0] or expr)]
-        return self.add_layer_node(layer.op, layer.arguments, layer.origin, pairs, label=layer.label,
-                                   positional_names=layer.positional_names, apply_expr=expr)
-
-    def _apply_sequential(self, model: SequentialModel, tensor: Tensor | None) -> Any:
-        current: Any = tensor
-        for index, (layer, style, site) in enumerate(model.layers):
-            if isinstance(layer, Tensor):  # ``keras.Input(...)`` as the first element
-                current = layer
-                continue
-            if isinstance(layer, LayerObject) and layer.op == "Input":
-                current = self._placeholder_tensor(_input_rank_of(layer))
-                continue
-            if index == 0 or current is None:
-                rank = _input_rank_of(layer)
-                if rank is not None and (current is None or self.graph.node(min(current.nodes)).op == "Input"):
-                    current = self._placeholder_tensor(rank)
-            if current is None:
-                current = self._placeholder_tensor(None)
-            saved = self.statement
-            self.statement = site if style == "model-add" else saved
-            try:
-                if isinstance(layer, LayerObject):
-                    current = self.add_layer_node(layer.op, layer.arguments, layer.origin, [(current, None)],
-                                                  label=layer.label, positional_names=layer.positional_names,
-                                                  style=style, site=site)
-                elif isinstance(layer, (SequentialModel, Instance, FunctionalModel)):
-                    current = self.call(layer, Arguments([current], [None]), model.origin, Frame(self.globals))
-                else:
-                    current = self.opaque_node([current], model.origin or cst.Name("model"), "Unknown")
-            finally:
-                self.statement = saved
-        model.applied = True
-        return current
-
-    def add_layer_node(self, op: str, arguments: Arguments, origin: cst.CSTNode | None,
-                       inputs: list[tuple[Any, Any]], label: str, positional_names: tuple[str, ...] = (),
-                       style: str | None = None, site: Any = None, apply_expr: cst.CSTNode | None = None) -> Any:
-        args = self.layer_arguments(arguments, positional_names)
-        info = ops.info(op)
-        data_format = self._layer_format(args)
-        tensors: list[tuple[Tensor, Any]] = []
-        for value, value_expr in inputs:
-            tensor = self.as_tensor(value)
-            if tensor is not None:
-                tensors.append((tensor, value_expr))
-        input_ranks = {self.graph.node(n).rank for t, _ in tensors for n in t.nodes}
-        input_rank = input_ranks.pop() if len(input_ranks) == 1 else None
-        node = self.graph.add_node(
-            op, args=args, data_format=data_format, origin=origin,
-            site=site if site is not None else self.statement,
-            style=style or ("subclass" if self.stack and isinstance(self.stack[-1], cst.ClassDef) else "functional"),
-            conditional=self.conditional > 0, label=label,
-            rank=_output_rank(op, info, args, input_rank),
-        )
-        node.unknown_kwargs = arguments.open_keywords or arguments.open_positional
-        for slot, (tensor, value_expr) in enumerate(tensors):
-            for source in sorted(tensor.nodes):
-                self.graph.connect(source, node.id, slot, value_expr)
-        result = Tensor(frozenset({node.id}))
-        activation = args.get("activation")
-        if info.family in (Family.CONV, Family.DENSE) and activation is not None:
-            name = keras_api.activation_name(activation.constant) if activation.known else None
-            if name != "linear":
-                act = self.graph.add_node(
-                    "Activation", args={"activation": Value.of(name) if name else activation},
-                    data_format=data_format, origin=origin, site=node.site, style=node.style, implicit=True,
-                    conditional=node.conditional, rank=node.rank, owner=node.id, label=name or "activation",
-                )
-                self.graph.connect(node.id, act.id, 0, None)
-                result = Tensor(frozenset({act.id}))
-        return result
-
-    def layer_arguments(self, arguments: Arguments, positional_names: tuple[str, ...]) -> dict[str, Value]:
-        args: dict[str, Value] = {}
-        for index, value in enumerate(arguments.positional):
-            name = positional_names[index] if index < len(positional_names) else f"arg{index}"
-            args[name] = self.to_value(value, arguments.positional_exprs[index]
-                                       if index < len(arguments.positional_exprs) else None)
-        for name, value in arguments.keywords.items():
-            args[name] = self.to_value(value, arguments.keyword_exprs.get(name))
-        return args
-
-    def to_value(self, value: Any, expr: cst.CSTNode | None) -> Value:
-        if isinstance(value, Const):
-            return Value.of(value.value)
-        if isinstance(value, Seq) and all(isinstance(v, Const) for v in value.items):
-            return Value.of(tuple(v.value for v in value.items))
-        if isinstance(value, Ref):
-            return Value.of(value.qualname)
-        if isinstance(value, GlobalDataFormat):
-            return Value.unknown("image_data_format()")
-        text = self.module.code_for_node(expr) if expr is not None else "<expression>"
-        return Value.unknown(text)
-
-    def _layer_format(self, args: dict[str, Value]) -> DataFormat:
-        value = args.get("data_format")
-        if value is None or value.known and value.constant is None:
-            return self.data_format
-        if value.known:
-            return DataFormat.parse(value.constant)
-        if value.expression == "image_data_format()":
-            return self.data_format
-        return DataFormat.UNKNOWN
-
-
 # ---------------------------------------------------------------------- helpers
 
 def _body(node: cst.FunctionDef) -> Iterable[cst.BaseStatement | cst.BaseSmallStatement]:
@@ -1159,73 +984,3 @@ def _subscript_key(expr: cst.Subscript, interp: Interpreter, frame: Frame) -> An
     return Unknown("subscript")
 
 
-def _tensors_in(value: Any) -> Iterator[Tensor]:
-    if isinstance(value, Tensor):
-        yield value
-    elif isinstance(value, Seq):
-        for item in value.items:
-            yield from _tensors_in(item)
-    elif isinstance(value, Mapping):
-        for item in value.items.values():
-            yield from _tensors_in(item)
-    elif isinstance(value, FunctionalModel) and value.outputs is not None:
-        yield value.outputs
-
-
-def _tensors_in_args(arguments: Arguments) -> list[Tensor]:
-    found: list[Tensor] = []
-    for value in list(arguments.positional) + list(arguments.keywords.values()):
-        found.extend(_tensors_in(value))
-    return found
-
-
-def _element_exprs(list_expr: Any, count: int, fallback: cst.CSTNode) -> list[Any]:
-    if isinstance(list_expr, (cst.List, cst.Tuple)) and len(list_expr.elements) == count:
-        return [e.value for e in list_expr.elements]
-    return [fallback] * count
-
-
-def _length(value: Any) -> int | None:
-    if isinstance(value, Seq):
-        return len(value.items)
-    if isinstance(value, Const) and isinstance(value.value, (tuple, list)):
-        return len(value.value)
-    return None
-
-
-def _input_rank_of(layer: Any) -> int | None:
-    if not isinstance(layer, LayerObject):
-        return None
-    for key in ("input_shape", "batch_input_shape", "shape", "batch_shape"):
-        value = layer.arguments.keywords.get(key)
-        length = _length(value) if value is not None else None
-        if length is not None:
-            return length + 1 if key in ("input_shape", "shape") else length
-    if layer.op == "Input" and layer.arguments.positional:
-        length = _length(layer.arguments.positional[0])
-        return length + 1 if length is not None else None
-    return None
-
-
-def _output_rank(op: str, info: ops.OpInfo, args: dict[str, Value], input_rank: int | None) -> int | None:
-    family = info.family
-    if family in (Family.CONV, Family.POOL, Family.UPSAMPLE, Family.PAD, Family.CROP) and info.spatial_rank:
-        return info.spatial_rank + 2
-    if family is Family.GLOBAL_POOL:
-        keepdims = args.get("keepdims")
-        if keepdims is None or keepdims.known and not keepdims.constant:
-            return 2
-        return info.spatial_rank + 2 if keepdims.known and info.spatial_rank else None
-    if op == "Flatten":
-        return 2
-    if op == "Reshape":
-        target = args.get("target_shape")
-        if target is not None and target.known and isinstance(target.constant, tuple):
-            return len(target.constant) + 1
-        return None
-    if family is Family.EMBEDDING:
-        return 3
-    if family in (Family.NORM, Family.ACTIVATION, Family.DROPOUT, Family.SCALE, Family.DENSE) or op in (
-            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Permute"):
-        return input_rank
-    return None

@@ -7,6 +7,7 @@ flow between them. Everything else is ``Unknown``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import libcst as cst
@@ -99,6 +100,8 @@ class LayerObject:
     label: str
     local_class: cst.ClassDef | None = None  # a custom layer to trace into
     positional_names: tuple[str, ...] = ()
+    # Keras reads the global image data format when a layer is constructed, not applied.
+    global_format: Any = None
 
 
 @dataclass
@@ -153,3 +156,26 @@ class BoundBuiltin:
 @dataclass
 class LambdaValue:
     node: cst.Lambda
+
+def tensors_in(value: Any) -> Iterator[Tensor]:
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, Seq):
+        for item in value.items:
+            yield from tensors_in(item)
+    elif isinstance(value, Mapping):
+        for item in value.items.values():
+            yield from tensors_in(item)
+    elif isinstance(value, FunctionalModel) and value.outputs is not None:
+        yield value.outputs
+
+
+def tensors_in_args(arguments: Arguments) -> list[Tensor]:
+    found: list[Tensor] = []
+    for value in list(arguments.positional) + list(arguments.keywords.values()):
+        found.extend(tensors_in(value))
+    return found
+
+
+def is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor)
