@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args[:1] == ["rule"]:
             return explain_rule(args[1:])
         if args[:1] == ["rules"]:
-            return list_rules()
+            return list_rules(args[1:])
         if args[:1] == ["check"]:
             args = args[1:]
         return check(build_parser().parse_args(args))
@@ -181,7 +181,12 @@ def explain_rule(args: list[str]) -> int:
     return 0
 
 
-def list_rules() -> int:
+def list_rules(args: list[str]) -> int:
+    if args not in ([], ["--markdown"]):
+        raise ConfigError("usage: bnlint rules [--markdown]")
+    if args:
+        sys.stdout.write(rules_markdown_table())
+        return 0
     rows = [("code", "name", "severity", "default", "fix")]
     rows += [(r.code, r.name, r.severity.label, "on" if r.enabled_by_default else "off", r.fix_safety)
              for r in ALL_RULES]
@@ -189,3 +194,11 @@ def list_rules() -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
+
+
+def rules_markdown_table() -> str:
+    """The README's rule table, made from the rules' own metadata."""
+    lines = ["| code | name | severity | default | fix | what it finds |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r.code} | `{r.name}` | {r.severity.label} | {'on' if r.enabled_by_default else 'off'} | "
+              f"{r.fix_safety} | {r.summary} |" for r in ALL_RULES]
+    return "\n".join(lines) + "\n"

@@ -663,3 +663,11 @@ def block(x):
     bad = bnlint("--dropout-threshold", "1.5", "block.py", cwd=tmp_path)
     assert bad.returncode == 2 and "dropout-threshold" in bad.stderr
     assert_no_traceback(bad)
+
+
+def test_readme_rule_table_is_the_rules_own_metadata() -> None:
+    from bnlint.cli import rules_markdown_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- rules-table:start -->\n", 1)[1].split("<!-- rules-table:end -->", 1)[0]
+    assert table == rules_markdown_table()

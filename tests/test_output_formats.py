@@ -270,7 +270,7 @@ def test_renderers_accept_no_context() -> None:
 
 # --- the documented integrations match the real output -------------------------------
 
-DOCS = Path(__file__).parent.parent / "docs" / "integrations.md"
+DOCS = Path(__file__).parent.parent / "README.md"
 
 
 def test_vscode_problem_matcher_matches_text_output(project: Path) -> None:
