@@ -708,3 +708,28 @@ def test_global_format_set_after_a_functional_model_is_built():
     model = keras.Model(inputs, x)
     """
     assert findings(source, "BN001") == []
+
+
+def test_axis_chosen_by_an_if_statement_on_the_image_data_format_is_not_reported():
+    # The attribute is set in both branches of an ``if`` the linter cannot decide:
+    # it is correct by construction, whatever the format.
+    assert_findings(
+        """
+        import keras
+        from keras import layers
+
+        class Stem(keras.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                if keras.backend.image_data_format() == "channels_last":
+                    self._bn_axis = -1
+                else:
+                    self._bn_axis = 1
+                self.conv = layers.Conv2D(32, 3, data_format="channels_last")
+                self.bn = layers.BatchNormalization(axis=self._bn_axis)
+
+            def call(self, x):
+                return self.bn(self.conv(x))
+        """,
+        "BN001",
+    )

@@ -669,3 +669,75 @@ def test_activation_layer_given_a_function(function):
         return layers.Conv2D(8, 3)(x)
     """
     assert_findings(source, "BN002")
+
+
+# Regression cases from real model libraries, in our own words.
+
+def test_helper_traced_with_a_homogeneous_and_a_smooth_activation_is_not_reported():
+    # A block helper is called once with ReLU and once with hard-swish: gamma is
+    # absorbed in one use but carries meaning in the other, and the fix would change both.
+    assert_findings(
+        """
+        import keras
+        from keras import layers
+
+        def relu(x):
+            return layers.ReLU()(x)
+
+        def hard_swish(x):
+            return layers.Activation("hard_swish")(x)
+
+        def expand(x, activation):
+            x = layers.Conv2D(32, 1, use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = activation(x)
+            return layers.DepthwiseConv2D(3)(x)
+
+        def build():
+            inputs = keras.Input(shape=(32, 32, 3))
+            x = expand(inputs, relu)
+            x = expand(x, hard_swish)
+            return keras.Model(inputs, x)
+        """,
+        "BN002",
+    )
+
+
+def test_helper_traced_twice_with_homogeneous_activations_is_reported_once():
+    assert_findings(
+        """
+        import keras
+        from keras import layers
+
+        def expand(x):
+            x = layers.Conv2D(32, 1, use_bias=False)(x)
+            x = layers.BatchNormalization()(x)  # expect: BN002 info @layers.BatchNormalization
+            x = layers.ReLU()(x)
+            return layers.DepthwiseConv2D(3)(x)
+
+        def build():
+            inputs = keras.Input(shape=(32, 32, 3))
+            return keras.Model(inputs, expand(expand(inputs)))
+        """,
+        "BN002",
+    )
+
+
+def test_names_imported_in_both_branches_of_an_undecided_if_keep_their_meaning():
+    # ``if TF: from tensorflow.keras.layers import ...`` / ``else: from keras.layers import ...``
+    assert_findings(
+        """
+        from mypackage import USE_TF
+
+        if USE_TF:
+            from tensorflow.keras.layers import BatchNormalization, Conv2D, Dropout
+        else:
+            from keras.layers import BatchNormalization, Conv2D, Dropout
+
+        def block(x):
+            x = Dropout(0.4)(x)  # expect: BN003 warning @Dropout
+            x = Conv2D(16, 3, use_bias=False)(x)
+            return BatchNormalization()(x)
+        """,
+        "BN003",
+    )
