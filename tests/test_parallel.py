@@ -1,0 +1,194 @@
+"""The process pool: same output as a serial run, byte for byte; results fit to cross processes; progress."""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bnlint import api, workers
+from bnlint.config import Settings
+
+TEMPLATES = [
+    # BN001: a channels_first conv, then BN on the last axis.
+    """from keras import layers
+
+def block_{i}(inputs):
+    x = layers.Conv2D({f}, 3, data_format="channels_first")(inputs)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+""",
+    # BN002 with a safe fix, in a Sequential list.
+    """import keras
+from keras import layers
+
+model_{i} = keras.Sequential([
+    layers.Conv2D({f}, 3),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Conv2D({f}, 3),
+])
+""",
+    # BN003: dropout before BN.
+    """import keras
+from keras import layers
+
+model_{i} = keras.Sequential()
+model_{i}.add(layers.Dense({f}, activation="relu"))
+model_{i}.add(layers.Dropout(0.5))
+model_{i}.add(layers.BatchNormalization())
+""",
+    # Clean model code.
+    """from keras import layers
+
+def head_{i}(x):
+    x = layers.Conv2D({f}, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+""",
+    # Not model code: screened out before any parse.
+    """def add_{i}(a, b):
+    return a + b + {f}
+""",
+    # A syntax error in a file that mentions BN.
+    """from keras import layers
+x = layers.BatchNormalization(  # {i} {f}
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("many")
+    for i in range(30):
+        folder = root / f"pkg{i % 4}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"model_{i:02d}.py").write_text(TEMPLATES[i % len(TEMPLATES)].format(i=i, f=8 * (i + 1)))
+    return root
+
+
+def bnlint(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "bnlint", "--isolated", *args], cwd=cwd,
+                          capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif"])
+def test_parallel_output_is_the_serial_output_byte_for_byte(tree: Path, output_format: str) -> None:
+    serial = bnlint(".", "-j", "1", "--no-cache", "--output-format", output_format, cwd=tree)
+    assert serial.returncode == 1
+    for jobs in ("2", "4", "7"):
+        parallel = bnlint(".", "-j", jobs, "--no-cache", "--output-format", output_format, cwd=tree)
+        assert (parallel.returncode, parallel.stdout, parallel.stderr) == \
+            (serial.returncode, serial.stdout, serial.stderr), f"--jobs {jobs}"
+
+
+def test_warm_parallel_output_is_the_serial_output(tree: Path, tmp_path: Path) -> None:
+    serial = bnlint(".", "-j", "1", "--no-cache", cwd=tree)
+    cold = bnlint(".", "-j", "4", "--cache-dir", str(tmp_path), cwd=tree)
+    warm = bnlint(".", "-j", "4", "--cache-dir", str(tmp_path), cwd=tree)
+    assert serial.stdout == cold.stdout == warm.stdout
+    assert serial.returncode == cold.returncode == warm.returncode == 1
+
+
+def test_results_come_in_discovery_order_whatever_the_jobs(tree: Path) -> None:
+    serial = [r.path for r in api.lint_paths([str(tree)], Settings(), jobs=1)]
+    parallel = [r.path for r in api.lint_paths([str(tree)], Settings(), jobs=3)]
+    assert parallel == serial == sorted(serial)
+    assert len(serial) == 30
+
+
+def test_results_from_workers_hold_no_libcst_objects(tree: Path) -> None:
+    results = list(api.lint_paths([str(tree)], Settings(), jobs=2))
+    fixes = [d.fix for r in results for d in r.diagnostics if d.fix is not None]
+    assert fixes
+    for fix in fixes:
+        assert all(edit.target is None and edit.anchor is None for edit in fix.edits)
+    assert pickle.loads(pickle.dumps(results)) == results
+    serial = list(api.lint_paths([str(tree)], Settings(), jobs=1))
+    assert [[(d.code, d.line, d.message, d.fix and [e.describe() for e in d.fix.edits]) for d in r.diagnostics]
+            for r in results] == \
+        [[(d.code, d.line, d.message, d.fix and [e.describe() for e in d.fix.edits]) for d in r.diagnostics]
+         for r in serial]
+
+
+def test_portable_strips_edit_targets_but_keeps_what_renderers_show(tree: Path) -> None:
+    result = api.lint_file(tree / "pkg1" / "model_01.py", Settings(), api.select_rules(Settings()))
+    assert any(e.target is not None for d in result.diagnostics if d.fix for e in d.fix.edits)
+    portable = workers.portable(result)
+    pickle.dumps(portable)
+    assert [e.describe() for d in portable.diagnostics if d.fix for e in d.fix.edits] == \
+        [e.describe() for d in result.diagnostics if d.fix for e in d.fix.edits]
+
+
+def test_jobs_must_be_positive(tree: Path) -> None:
+    run = bnlint(".", "-j", "0", cwd=tree)
+    assert run.returncode == 2
+    assert b"--jobs" in run.stderr
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    for i in range(workers.ProgressLine.MIN_FILES + 10):
+        (tmp_path / f"m{i:03d}.py").write_text(f"VALUE = {i}\n")
+    run = bnlint(".", "--no-cache", cwd=tmp_path)
+    assert run.returncode == 0
+    assert run.stderr == b""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_on_a_long_run() -> None:
+    stream = Terminal()
+    progress = workers.ProgressLine(stream)
+    total = workers.ProgressLine.MIN_FILES
+    for done in range(1, total + 1):
+        progress(done, total)
+    assert f"\rbnlint: {total}/{total} files" in stream.getvalue()
+    progress.clear()
+    assert stream.getvalue().endswith("\r\033[K")
+
+
+def test_no_progress_line_on_a_short_run() -> None:
+    stream = Terminal()
+    progress = workers.ProgressLine(stream)
+    for done in range(1, 11):
+        progress(done, 10)
+    progress.clear()
+    assert stream.getvalue() == ""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+def test_progress_line_goes_to_a_terminal_stderr_only(tmp_path: Path) -> None:
+    import pty
+
+    for i in range(workers.ProgressLine.MIN_FILES + 10):
+        (tmp_path / f"m{i:03d}.py").write_text(f"VALUE = {i}\n")
+    leader, follower = pty.openpty()
+    try:
+        run = subprocess.run([sys.executable, "-m", "bnlint", "--isolated", "--no-cache", "."], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=follower, timeout=120)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert run.returncode == 0
+    total = workers.ProgressLine.MIN_FILES + 10
+    assert f"bnlint: {total}/{total} files".encode() in shown
+    assert b"bnlint:" not in run.stdout
