@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint import fixer, suppress
 from bnlint.cache import ResultCache
-from bnlint.config import ConfigError, Settings, resolve_codes
+from bnlint.config import Settings, resolve_codes
 from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
 from bnlint.discovery import discover
 from bnlint.fixer import FixOutcome
@@ -47,15 +47,15 @@ def select_rules(settings: Settings) -> list[Rule]:
 
 def lint_paths(paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache: ResultCache | None = None,
                progress: Callable[[int, int], None] | None = None,
-               annotate: Callable[[FileResult, bytes, Settings, list[Rule]], None] | None = None,
+               annotate: Callable[[FileResult], None] | None = None,
                ) -> Iterator[FileResult]:
     """Lint every file under ``paths``, in discovery order whatever ``jobs`` is.
 
     ``jobs`` > 1 lints files that need a parse in worker processes; their results (and
     cached ones) carry fixes without LibCST targets: ``Edit.describe`` data only.
     ``cache`` skips files linted before; ``progress(done, total)`` hears of each file;
-    ``annotate(result, data, settings, rules)``, a module-level function, adds to each
-    fresh result where it is linted, before it is cached.
+    ``annotate(result)``, a module-level function, adds to each fresh result where it is
+    linted, before it is cached, while the result still holds its parsed module and graphs.
     """
     from bnlint import workers  # workers imports this module
 
@@ -77,10 +77,11 @@ def read_source(path: Path, settings: Settings) -> bytes | FileResult:
         return FileResult(str(path), [_file_diagnostic(str(path), IO_ERROR, str(problem))])
 
 
-def lint_data(name: str, data: bytes, settings: Settings, rules: list[Rule]) -> FileResult:
+def lint_data(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
+              keep_syntax: bool = False) -> FileResult:
     """``lint_source``, with one file's failure made into its result so that the run goes on."""
     try:
-        return lint_source(name, data, settings, rules)
+        return lint_source(name, data, settings, rules, keep_syntax=keep_syntax)
     except RecursionError:
         return FileResult(name, [_file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
     except Exception as error:  # noqa: BLE001 - one file's failure must not end the run

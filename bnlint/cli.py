@@ -11,7 +11,7 @@ from bnlint import __version__
 from bnlint.fixer import command as fix_command
 from bnlint.api import select_rules
 from bnlint.cache import ResultCache, default_cache_dir
-from bnlint.config import ConfigError, Settings, load_settings
+from bnlint.config import ConfigError, load_settings
 from bnlint.diagnostics import Severity
 from bnlint.fixer import FixOutcome
 from bnlint.output import RenderContext, rule_catalog, use_color

@@ -31,7 +31,7 @@ from bnlint.rule import Rule
 MIN_FILES_FOR_POOL = 8
 
 Progress = Callable[[int, int], None]
-Annotate = Callable[[api.FileResult, bytes, Settings, list[Rule]], None]
+Annotate = Callable[[api.FileResult], None]
 
 
 def default_jobs() -> int:
@@ -115,9 +115,10 @@ def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultC
 
 def _lint_data(path: Path, data: bytes, settings: Settings, rules: list[Rule],
                annotate: Annotate | None) -> api.FileResult:
-    result = api.lint_data(str(path), data, settings, rules)
+    result = api.lint_data(str(path), data, settings, rules, keep_syntax=annotate is not None)
     if annotate is not None and result.error is None:
-        annotate(result, data, settings, rules)
+        annotate(result)
+    result.syntax = None  # the tree stays here: results are cached and cross process boundaries
     return result
 
 

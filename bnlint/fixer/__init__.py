@@ -67,7 +67,7 @@ def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], un
 
     current = data
     applied: list[Diagnostic] = []
-    result = lint_source(name, current, settings, rules, keep_syntax=True)
+    result = first = lint_source(name, current, settings, rules, keep_syntax=True)
     found = list(result.diagnostics)
     for _ in range(MAX_PASSES):
         changes, chosen = _plan_pass(result, unsafe)
@@ -77,7 +77,7 @@ def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], un
         new = module.visit(ApplyChanges(changes, module)).bytes
         broken = _syntax_problem(new, name)
         if broken is not None:
-            return FixOutcome(name, data, data, remaining=_final(name, data, settings, rules, unsafe),
+            return FixOutcome(name, data, data, remaining=_unfixed(first, unsafe),
                               problem=f"a fix would have broken the syntax ({broken}); the file was left unchanged")
         if new == current:
             break
@@ -86,7 +86,7 @@ def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], un
         result = lint_source(name, current, settings, rules, keep_syntax=True)
     else:
         if _plan_pass(result, unsafe)[1]:
-            return FixOutcome(name, data, data, remaining=_final(name, data, settings, rules, unsafe),
+            return FixOutcome(name, data, data, remaining=_unfixed(first, unsafe),
                               problem=f"the fixes did not settle after {MAX_PASSES} passes; "
                                       "the file was left unchanged")
     remaining = result.diagnostics
@@ -94,12 +94,10 @@ def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], un
     return FixOutcome(name, data, current, applied, remaining, found=found)
 
 
-def _final(name: str, data: bytes, settings: Settings, rules: list[Rule], unsafe: bool) -> list[Diagnostic]:
-    from bnlint.api import lint_source
-
-    result = lint_source(name, data, settings, rules, keep_syntax=True)
-    annotate_refusals(result, unsafe)
-    return result.diagnostics
+def _unfixed(first, unsafe: bool) -> list[Diagnostic]:
+    """The original file's findings, for when its fixes are abandoned."""
+    annotate_refusals(first, unsafe)
+    return first.diagnostics
 
 
 def _plan_pass(result, unsafe: bool) -> tuple[Changes, list[Diagnostic]]:

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import difflib
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bnlint.api import FileResult, fix_paths, lint_paths, lint_source
+from bnlint.api import FileResult, fix_paths, lint_paths
 from bnlint.config import Settings
-from bnlint.rule import Rule
 from bnlint.fixer import FixOutcome, annotate_refusals
 
 
@@ -63,21 +61,12 @@ def lint_with_fixability(paths: list[str], settings: Settings, **run_options: An
     yield from lint_paths(paths, settings, annotate=mark_refusals, **run_options)
 
 
-def mark_refusals(result: FileResult, data: bytes, settings: Settings, rules: list[Rule]) -> None:
+def mark_refusals(result: FileResult) -> None:
     """Set ``extra["fix_refused"]`` on the findings of ``result`` whose fix the fixer would refuse."""
-    if not any(d.fix is not None for d in result.diagnostics):
-        return
     try:
-        again = lint_source(result.path, data, settings, rules, keep_syntax=True)
-        annotate_refusals(again)
+        annotate_refusals(result)
     except Exception:  # noqa: BLE001 - marks are a nicety; the findings stand without them
         return
-    reasons = {(d.code, d.line, d.column): d.extra["fix_refused"]
-               for d in again.diagnostics if "fix_refused" in d.extra}
-    for d in result.diagnostics:
-        reason = reasons.get((d.code, d.line, d.column))
-        if reason is not None:
-            d.extra["fix_refused"] = reason
 
 
 def show_fixes(outcomes: list[FixOutcome]) -> str:

@@ -254,7 +254,7 @@ def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
     anchors = _sites(src, edit.anchor, "layer to move it after")
     if len(moved) != 1 or len(anchors) != 1:
         raise Refused("the layers are applied in more than one place")
-    (site, graph, node), (anchor, _, anchor_node) = moved[0], anchors[0]
+    (site, graph, node), (anchor, _, _) = moved[0], anchors[0]
     if site.kind == "element" and anchor.kind == "element":
         if src.parent(site.node) is not src.parent(anchor.node):
             raise Refused("the layers are in different lists")
