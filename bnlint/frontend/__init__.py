@@ -11,7 +11,7 @@ import re
 
 import libcst as cst
 
-from bnlint.frontend.custom_layers import methods
+from bnlint.frontend.custom_layers import methods, scale_shape
 from bnlint.frontend.interpreter import Interpreter
 from bnlint.graph import DataFormat, LayerGraph, ModuleFacts
 
@@ -53,6 +53,4 @@ def _traceable_class(interpreter: Interpreter, cls: cst.ClassDef) -> bool:
     """A class is a model of its own unless it is a Keras layer by inheritance or a scale op."""
     if interpreter.builtin_base(cls) is not None:
         return False
-    from bnlint.frontend.custom_layers import scale_shape
-
     return scale_shape(cls) is None and bool({"__init__", "call", "build"} & methods(cls).keys())
