@@ -685,3 +685,17 @@ def test_sequential_inside_functional_is_traced():
         return keras.Model(inputs, outputs)
     """)
     assert chain(graph) == ["Conv2D", "BatchNormalization", "ReLU", "Flatten", "Dense"]
+
+
+def test_dict_items_of_a_known_dict_are_iterated():
+    graphs = build_graphs(libcst.parse_module(textwrap.dedent("""
+        from keras import layers
+
+        def build(x):
+            norms = {"first": layers.BatchNormalization(axis=1), "second": layers.BatchNormalization(axis=1)}
+            for name, norm in norms.items():
+                x = norm(x)
+            return x
+    """)))
+    bns = [n for g in graphs for n in g.nodes if n.op == "BatchNormalization"]
+    assert [n.known("axis") for n in bns] == [1, 1]

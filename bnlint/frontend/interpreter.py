@@ -727,6 +727,12 @@ class Interpreter(GraphBuilding):
             return arguments.positional[1] if len(arguments.positional) > 1 else Const(None)
         elif callee.name == "dict.update" and arguments.positional and isinstance(arguments.positional[0], Mapping):
             receiver.items.update(arguments.positional[0].items)
+        elif callee.name == "dict.keys":
+            return Seq([Const(k) for k in receiver.items])
+        elif callee.name == "dict.values":
+            return Seq(list(receiver.items.values()))
+        elif callee.name == "dict.items":
+            return Seq([Seq([Const(k), v], True) for k, v in receiver.items.items()])
         return Const(None)
 
     def call_api(self, callee: Ref, arguments: Arguments, expr: cst.Call, frame: Frame) -> Any:
