@@ -1,8 +1,8 @@
 """Questions about a LayerGraph that more than one rule asks.
 
 The channel axis of a tensor is the main one: BN001 reports a BN that
-normalizes another axis, and BN002/BN005 must stay silent about such a BN
-("one defect, one finding"), so all three read the same answer from here.
+normalizes another axis, and BN002/BN005/BN020 must stay silent about such a BN
+("one defect, one finding"), so they all read the same answer from here.
 """
 from __future__ import annotations
 
@@ -130,6 +130,31 @@ def is_positively_homogeneous(node: LayerNode) -> bool:
     if node.op == "ReLU":
         return node.known("max_value") is None and not node.is_unknown("max_value") and node.known("threshold", 0) == 0
     return node.op in ("LeakyReLU", "PReLU")
+
+
+def is_linear_layer(node: LayerNode) -> bool:
+    """A layer whose output is linear in each input channel: a conv of any kind or a Dense.
+
+    Its ``activation=`` is a node of its own (``implicit``), so the node itself is linear.
+    """
+    return node.family is Family.CONV or node.op == "Dense"
+
+
+def sole_linear_producer(graph: LayerGraph, node: LayerNode) -> LayerNode | None:
+    """The linear layer that feeds ``node`` and nothing else (not even the model output), if any."""
+    producers = graph.predecessors(node)
+    if len(producers) != 1 or not is_linear_layer(producers[0]) or graph.is_output(producers[0]):
+        return None
+    producer = producers[0]
+    return producer if [n.id for n in graph.successors(producer)] == [node.id] else None
+
+
+def is_channel_concatenation(node: LayerNode, where: ChannelAxis | None) -> bool:
+    """A ``Concatenate`` along the channel axis ``where`` of its inputs: each channel stays itself."""
+    if node.op != "Concatenate" or where is None:
+        return False
+    axis = node.known("axis", -1)
+    return isinstance(axis, int) and not isinstance(axis, bool) and where.holds(axis) is True
 
 
 def is_downsampling(node: LayerNode) -> bool:

@@ -7,6 +7,8 @@ from .bn001_axis_mismatch import AxisMismatch
 from .bn002_redundant_scale import RedundantScale
 from .bn003_dropout_variance_shift import DropoutVarianceShift
 from .bn004_unet_encoder_missing_bn import UnetEncoderMissingBn
+from .bn020_absorbable_scale import AbsorbableScale
 
-ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn())
+ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
+                              AbsorbableScale())
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL_RULES}

@@ -54,11 +54,11 @@ def test_bn001(key):
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_bn002(key):
+def test_bn020(key):
     bad = render(key, ["x = <BN>(<Conv2D>(8, 3)(x))", "x = <ReLU>()(x)", "return <Conv2D>(8, 3)(x)"])
     good = render(key, ["x = <BN scale=False>(<Conv2D>(8, 3)(x))", "x = <ReLU>()(x)", "return <Conv2D>(8, 3)(x)"])
-    assert findings(bad, "BN002") == [("BN002", 5, 9, "info")]
-    assert findings(good, "BN002") == []
+    assert findings(bad, "BN020") == [("BN020", 5, 9, "info")]
+    assert findings(good, "BN020") == []
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -95,9 +95,9 @@ def test_bn_imported_under_an_alias():
         x = BN()(x)  # BN001
         x = BN(axis=1)(Conv2D(8, 3, data_format="channels_first")(x))
         x = ReLU()(x)
-        return Conv2D(8, 3, data_format="channels_first")(x)  # the BN above: BN002
+        return Conv2D(8, 3, data_format="channels_first")(x)  # the BN above: BN020
     """
-    assert findings(source) == [("BN003", 5, 9, "warning"), ("BN001", 7, 9, "error"), ("BN002", 8, 9, "info")]
+    assert findings(source) == [("BN003", 5, 9, "warning"), ("BN001", 7, 9, "error"), ("BN020", 8, 9, "info")]
 
 
 def test_conditional_import_of_the_same_api():

@@ -24,9 +24,18 @@ def test_rule_example(rule, kind, example):
     assert len(codes) == example.expect
 
 
+def test_off_by_default_examples_are_silent_under_the_default_selection():
+    # The examples above select their rule; by default an opt-in rule must say nothing on them.
+    settings = Settings()
+    for rule in ALL_RULES:
+        if not rule.enabled_by_default:
+            result = lint_source("bad.py", rule.bad.source.encode(), settings, select_rules(settings))
+            assert rule.code not in {d.code for d in result.diagnostics}
+
+
 def test_every_rule_is_documented_and_distinct():
     codes = [rule.code for rule in ALL_RULES]
-    assert codes == ["BN001", "BN002", "BN003", "BN004"]
+    assert codes == ["BN001", "BN002", "BN003", "BN004", "BN020"]
     assert len({rule.name for rule in ALL_RULES}) == len(ALL_RULES)
     for rule in ALL_RULES:
         assert rule.bad.expect >= 1 and rule.good.expect == 0
