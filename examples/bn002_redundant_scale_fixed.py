@@ -36,7 +36,7 @@ class CaffePortNet(keras.Model):
         self.pool2 = layers.MaxPooling2D()
         # conv3 / bn3 / relu3, then a plain conv4 (added after the port)
         self.conv3 = layers.Conv2D(128, 3, padding="same", use_bias=False)
-        self.bn3 = layers.BatchNormalization(scale=False)
+        self.bn3 = layers.BatchNormalization()
         self.relu3 = layers.ReLU()
         self.conv4 = layers.Conv2D(128, 3, padding="same", activation="relu")
         # classifier
