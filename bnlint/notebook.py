@@ -74,9 +74,9 @@ class Notebook:
         cells = document.get("cells") if isinstance(document, dict) else None
         if not isinstance(cells, list):
             raise NotebookError("not a notebook in nbformat 4 (no 'cells' list)")
-        language = _language(document)
-        if language not in (None, "python"):
-            raise NotebookError(f"a {language} notebook, not Python; skipped")
+        bom = data.startswith(b"\xef\xbb\xbf")
+        if _language(document) not in (None, "python"):
+            return cls(raw, (), b"", bom)  # an R or Julia notebook has no Python to lint
         lines: list[str] = []
         code_cells: list[CodeCell] = []
         for index, cell in enumerate(cells):
@@ -89,7 +89,7 @@ class Notebook:
             code_cells.append(CodeCell(index, text, len(lines) + 1, len(python_lines), tuple(masked)))
             lines.extend(python_lines)
         python = "\n".join(lines) + "\n" if lines else ""
-        return cls(raw, tuple(code_cells), python.encode("utf-8"), data.startswith(b"\xef\xbb\xbf"))
+        return cls(raw, tuple(code_cells), python.encode("utf-8"), bom)
 
     def cell_at(self, line: int) -> CodeCell | None:
         """The code cell that holds ``line`` of the joined Python (None on a boundary line)."""
