@@ -18,7 +18,7 @@ def build(inputs):
     return x
 """
 
-# BN002 (info) at line 7, column 9 and BN003 (warning) at line 15, column 5.
+# BN020 (info, off by default: select it) at line 7, column 9 and BN003 (warning) at line 15, column 5.
 MIXED_MODEL = """\
 import keras
 from keras import layers
@@ -55,9 +55,11 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def bnlint(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+def bnlint(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | None = None,
+           stdin: str | None = None) -> Run:
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     environment.update(env or {})
     done = subprocess.run([sys.executable, "-m", "bnlint", *map(str, args)], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, input=stdin,
+                          stdin=None if stdin is not None else subprocess.DEVNULL)
     return Run(done.returncode, done.stdout, done.stderr)
