@@ -6,9 +6,10 @@ normalizes another axis, and BN002/BN005/BN020 must stay silent about such a BN
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from bnlint.graph import DataFormat, LayerGraph, LayerNode
+from bnlint.graph import DataFormat, LayerGraph, LayerNode, Value
 from bnlint.ops import POSITIVELY_HOMOGENEOUS_ACTIVATIONS, Family
 
 # Ops whose output keeps the layout of their input.
@@ -169,3 +170,44 @@ def is_downsampling(node: LayerNode) -> bool:
 
 def is_upsampling(node: LayerNode) -> bool:
     return node.family is Family.UPSAMPLE or (node.family is Family.CONV and node.op.endswith("Transpose"))
+
+
+def batch_norm_layers(graph: LayerGraph) -> list[LayerNode]:
+    """The graph's BN nodes, then the module's BN layers that no graph applies (``ModuleFacts.unapplied_layers``).
+
+    For the rules about a layer's own arguments (momentum, epsilon, swapped names):
+    a BN built but never traced into a graph still has them.
+    """
+    return [*graph.by_op("BatchNormalization"),
+            *(node for node in graph.facts.unapplied_layers if node.op == "BatchNormalization")]
+
+
+# The words by which a name says which BN argument its value is for. ``decay`` is
+# TF1's spelling of the momentum (``batch_norm_decay``).
+BN_ARGUMENT_WORDS: dict[str, tuple[str, ...]] = {
+    "momentum": ("momentum", "decay"),
+    "epsilon": ("epsilon", "eps"),
+    "axis": ("axis",),
+    "center": ("center",),
+    "scale": ("scale",),
+}
+_NAME_WORD = re.compile(r"[a-z]+|[A-Z][a-z]*|[A-Z]+(?![a-z])|\d+")
+
+
+def named_for(name: str) -> set[str]:
+    """The BN arguments a variable or attribute name is named after (``bn_eps`` -> {"epsilon"})."""
+    words = {word.lower() for word in _NAME_WORD.findall(name)}
+    if words & {"weight", "lr", "learning"}:
+        words.discard("decay")  # a weight decay or learning-rate decay is no BN momentum
+    return {argument for argument, spellings in BN_ARGUMENT_WORDS.items() if words & set(spellings)}
+
+
+def swapped_name(argument: str, value: Value) -> tuple[str, str] | None:
+    """The first name in the value's chain that is named for exactly one other argument."""
+    for name in value.names:
+        owners = named_for(name)
+        if argument in owners:
+            continue  # named for this argument here; a call site further up may still pass another's
+        if len(owners) == 1:
+            return name, owners.pop()
+    return None

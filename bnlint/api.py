@@ -1,24 +1,38 @@
 """The engine: paths in, diagnostics out. The CLI and every renderer sit on top of this."""
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from bnlint import fixer, suppress
+from bnlint import fixer, notebook, suppress
 from bnlint.cache import ResultCache
 from bnlint.config import Settings, resolve_codes
-from bnlint.diagnostics import IO_ERROR, PARSE_ERROR, Diagnostic, Finding, Severity
+from bnlint.diagnostics import (
+    ANALYSIS_INCOMPLETE,
+    INTERNAL_ERROR,
+    IO_ERROR,
+    PARSE_ERROR,
+    Diagnostic,
+    Finding,
+    Related,
+    Severity,
+)
 from bnlint.discovery import discover
 from bnlint.fixer import FixOutcome
-from bnlint.frontend import build_graphs, module_facts
+from bnlint.frontend import build_graphs
+from bnlint.frontend.budget import file_budget
 from bnlint.graph import DataFormat, LayerGraph
 from bnlint.rule import Rule
-from bnlint.rules import ALL_RULES
+from bnlint.rules import ALL_RULES, CATALOG
+from bnlint.screen import screen
 
 
 @dataclass
@@ -33,7 +47,7 @@ class FileResult:
 
 def enabled_codes(settings: Settings) -> set[str]:
     """Every code a run reports: the rules' and, when asked for, unused-suppression."""
-    defaults = {rule.code: rule.enabled_by_default for rule in ALL_RULES}
+    defaults = {rule.code: rule.enabled_by_default for rule in CATALOG}  # dynamic rules are selectable too
     defaults[suppress.UNUSED_SUPPRESSION[0]] = False
     # Only when selected by its own code: ``ALL`` in a rule test must not start reporting comments.
     return resolve_codes(settings.selection_layers(), defaults, explicit_only=[suppress.UNUSED_SUPPRESSION[0]])
@@ -59,7 +73,7 @@ def lint_paths(paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache
     """
     from bnlint import workers  # workers imports this module
 
-    files = discover(list(paths), exclude=settings.exclude_patterns())
+    files = discover(list(paths), exclude=settings.exclude_patterns(), force_exclude=settings.force_exclude)
     yield from workers.lint_files(files, settings, select_rules(settings), jobs=jobs, cache=cache,
                                   progress=progress, annotate=annotate)
 
@@ -79,20 +93,56 @@ def read_source(path: Path, settings: Settings) -> bytes | FileResult:
 
 def lint_data(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
               keep_syntax: bool = False) -> FileResult:
-    """``lint_source``, with one file's failure made into its result so that the run goes on."""
+    """``lint_source`` under the file's time budget, with a failure made into its result so that the run goes on.
+
+    Nothing about one file ends the run: an internal failure becomes an E900
+    finding on the file (and ``error``, so the run exits 2), and a budget that
+    stopped part of the analysis an E901 finding saying findings may be missing.
+    """
     try:
-        return lint_source(name, data, settings, rules, keep_syntax=keep_syntax)
+        with file_budget() as watch:
+            if notebook.is_notebook(name):
+                result = lint_notebook(name, data, settings, rules, keep_syntax=keep_syntax)
+            else:
+                result = lint_source(name, data, settings, rules, keep_syntax=keep_syntax)
     except RecursionError:
         return FileResult(name, [_file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
     except Exception as error:  # noqa: BLE001 - one file's failure must not end the run
-        return FileResult(name, error=f"internal error while linting: {type(error).__name__}: {error}")
+        return internal_error_result(name, "linting", error)
+    note = incomplete_diagnostic(name, watch.cut_short)
+    if note is not None:
+        result.diagnostics.append(note)
+    return result
+
+
+def internal_error_result(name: str, doing: str, error: BaseException) -> FileResult:
+    """The result of a file bnlint failed on: an E900 finding, and ``error`` for stderr and exit code 2."""
+    message = f"internal error while {doing}: {type(error).__name__}: {error}"
+    return FileResult(name, [internal_error_diagnostic(name, message)], error=message)
+
+
+def internal_error_diagnostic(name: str, message: str) -> Diagnostic:
+    return _file_diagnostic(name, INTERNAL_ERROR, f"{message}; the file was not checked (please report this)")
+
+
+def incomplete_diagnostic(name: str, cut_short: list[str]) -> Diagnostic | None:
+    """One E901 finding when a budget stopped some of ``name``'s analysis, else None."""
+    if not cut_short:
+        return None
+    where = "; ".join(dict.fromkeys(cut_short))
+    diagnostic = _file_diagnostic(
+        name, ANALYSIS_INCOMPLETE,
+        f"too complex to analyse completely (analysis stopped at its budget in {where}); "
+        "findings in this file may be missing")
+    diagnostic.severity = Severity.INFO
+    return diagnostic
 
 
 def fix_paths(paths: Iterable[str], settings: Settings, unsafe: bool = False,
               write: bool = True) -> Iterator[FixOutcome]:
     """Fix every file: safe fixes, and unsafe ones too when ``unsafe``; ``write=False`` only computes."""
     rules = select_rules(settings)
-    for path in discover(list(paths), exclude=settings.exclude_patterns()):
+    for path in discover(list(paths), exclude=settings.exclude_patterns(), force_exclude=settings.force_exclude):
         yield fix_file(path, settings, rules, unsafe, write)
 
 
@@ -104,7 +154,7 @@ def fix_file(path: Path, settings: Settings, rules: list[Rule], unsafe: bool = F
     except _FileProblem as problem:
         return FixOutcome(name, b"", b"", remaining=[_file_diagnostic(name, IO_ERROR, str(problem))])
     try:
-        outcome = fixer.fix_source(name, data, settings, rules, unsafe)
+        outcome = fix_data(name, data, settings, rules, unsafe)
     except RecursionError:
         return FixOutcome(name, data, data,
                           remaining=[_file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
@@ -116,9 +166,40 @@ def fix_file(path: Path, settings: Settings, rules: list[Rule], unsafe: bool = F
         except (fixer.FileChanged, OSError) as error:
             problem = str(error) if isinstance(error, fixer.FileChanged) else \
                 f"cannot write the fixed file: {error.strerror or error}"
-            return FixOutcome(name, data, data, remaining=lint_source(name, data, settings, rules).diagnostics,
+            return FixOutcome(name, data, data, remaining=lint_data(name, data, settings, rules).diagnostics,
                               problem=problem)
     return outcome
+
+
+def fix_data(name: str, data: bytes, settings: Settings, rules: list[Rule], unsafe: bool = False) -> FixOutcome:
+    """``fixer.fix_source`` for one file's bytes; a notebook's fixes rewrite only the cells they change."""
+    if not notebook.is_notebook(name):
+        return fixer.fix_source(name, data, settings, rules, unsafe)
+    try:
+        book = notebook.Notebook.parse(data)
+    except notebook.NotebookError as problem:
+        return FixOutcome(name, data, data, remaining=[_file_diagnostic(name, IO_ERROR, str(problem))])
+    outcome = fixer.fix_source(name, book.python, settings, rules, unsafe)
+    found = [book.locate(d) for d in outcome.found]
+    remaining = [book.locate(d) for d in outcome.remaining]
+    try:
+        fixed = book.with_python(outcome.fixed) if outcome.changed else data
+    except notebook.CellsMoved as moved:
+        return FixOutcome(name, data, data, remaining=found, problem=str(moved), found=found)
+    return FixOutcome(name, data, fixed, [book.locate(d) for d in outcome.applied], remaining,
+                      outcome.problem, outcome.error, found)
+
+
+def lint_notebook(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
+                  keep_syntax: bool = False) -> FileResult:
+    """A notebook linted as the Python of its code cells joined; each finding is placed in its cell."""
+    try:
+        book = notebook.Notebook.parse(data)
+    except notebook.NotebookError as problem:
+        return FileResult(name, [_file_diagnostic(name, IO_ERROR, str(problem))])
+    result = lint_source(name, book.python, settings, rules, keep_syntax=keep_syntax)
+    result.diagnostics = [book.locate(d) for d in result.diagnostics]
+    return result
 
 
 def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
@@ -131,7 +212,7 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
         result.diagnostics = suppress.apply(
             result.diagnostics, data, name, settings.per_file_ignores, report_unused,
             checked_codes=[rule.code for rule in rules],
-            known_codes=[*(rule.code for rule in ALL_RULES), suppress.UNUSED_SUPPRESSION[0]],
+            known_codes=[*(rule.code for rule in CATALOG), suppress.UNUSED_SUPPRESSION[0]],
         )
     return result
 
@@ -151,44 +232,89 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
             name, IO_ERROR, "not valid UTF-8 and no usable coding declaration (PEP 263); skipped")])
     source = data.decode(module.encoding, errors="replace")
     data_format = DataFormat.parse(settings.image_data_format) if settings.image_data_format else None
-    graphs = build_graphs(module, module_facts(source), data_format)
+    graphs = build_graphs(module, data_format, source)
     found: dict[tuple[str, int], tuple[Rule, Finding]] = {}
     times_found: Counter[tuple[str, int]] = Counter()
-    for graph in graphs:
+    found_in: dict[tuple[str, int], set[int]] = {}  # the graphs (by index) each finding occurs in
+    for index, graph in enumerate(graphs):
         for rule in rules:
             for finding in rule.check(graph, settings):
                 key = (rule.code, id(finding.anchor))
                 found.setdefault(key, (rule, finding))
                 times_found[key] += 1
+                found_in.setdefault(key, set()).add(index)
+    uses = _uses_per_origin(graphs) if found else []
     if any(rule.requires_every_instance for rule, _ in found.values()):
-        uses = _uses_per_origin(graphs)
+        total = sum(uses, Counter())
         found = {key: value for key, value in found.items()
-                 if not value[0].requires_every_instance or times_found[key] >= uses[key[1]]}
+                 if not value[0].requires_every_instance or times_found[key] >= total[key[1]]}
     result = FileResult(name, parsed=True)
     if keep_syntax:
         result.syntax = (module, graphs)
     if found:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        for rule, finding in found.values():
-            where = positions.get(finding.anchor)
-            start = (where.start.line, where.start.column + 1) if where else (1, 1)
-            end = (where.end.line, where.end.column + 1) if where else start
-            result.diagnostics.append(Diagnostic(
-                rule.code, rule.name, finding.message, name, start[0], start[1], end[0], end[1],
-                finding.severity or rule.severity, finding.fix,
-            ))
+        for key, (rule, finding) in found.items():
+            start, end = _span(positions, finding.anchor)
+            related, named = [], []
+            for origin, description in finding.related:
+                (line, column), (end_line, end_column) = _span(positions, origin)
+                related.append(Related(line, column, end_line, end_column, description))
+                named.append(f"{description} (line {line})" if positions.get(origin) else description)
+            message = finding.message.format(*named) if named else finding.message
+            diagnostic = Diagnostic(
+                rule.code, rule.name, message, name, start[0], start[1], end[0], end[1],
+                finding.severity or rule.severity, finding.fix, related=related,
+            )
+            refusal = _shared_fix_refusal(finding, times_found[key], found_in[key], uses)
+            if refusal is not None:
+                diagnostic.fix = None
+                diagnostic.extra["fix_refused"] = refusal
+            result.diagnostics.append(diagnostic)
         result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _uses_per_origin(graphs: list[LayerGraph]) -> Counter[int]:
-    """How many times each source layer (or merge argument) was traced, over all graphs."""
-    uses: Counter[int] = Counter()
+def _span(positions: Any, origin: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(line, column) of the start and end of ``origin``, 1-based columns; (1, 1) when it has no position."""
+    where = positions.get(origin)
+    start = (where.start.line, where.start.column + 1) if where else (1, 1)
+    end = (where.end.line, where.end.column + 1) if where else start
+    return start, end
+
+
+def _uses_per_origin(graphs: list[LayerGraph]) -> list[Counter[int]]:
+    """How many times each source layer (or merge argument) was traced, per graph."""
+    per_graph = []
     for graph in graphs:
+        uses: Counter[int] = Counter()
         uses.update(id(node.origin) for node in graph.nodes if not node.implicit and node.origin is not None)
         uses.update(id(origin) for origin in {(e.target, e.slot): e.origin for e in graph.edges}.values()
                     if origin is not None)
-    return uses
+        per_graph.append(uses)
+    return per_graph
+
+
+def _shared_fix_refusal(finding: Finding, times: int, graphs_found: set[int], uses: list[Counter[int]]) -> str | None:
+    """Why a fix must not be offered because it edits a layer written once and traced more often.
+
+    The edit changes every use of that source layer (every call of a helper, every
+    iteration of a loop), so it is offered only when the finding occurs in each of
+    them, or when the rule has checked that it is right in every use of the graphs
+    it was found in (and the layer has no use elsewhere). None: the fix may stand.
+    """
+    if finding.fix is None:
+        return None
+    origins = {id(o): o for edit in finding.fix.edits for o in (edit.target, edit.anchor) if o is not None}
+    for key in origins:
+        total = sum(graph_uses[key] for graph_uses in uses)
+        if finding.fix_right_in_every_use:
+            elsewhere = sum(graph_uses[key] for i, graph_uses in enumerate(uses) if i not in graphs_found)
+            if elsewhere:
+                return (f"the layer is shared by {total} uses and the fix is right in only "
+                        f"{total - elsewhere} of them")
+        elif total > times:
+            return f"the layer is shared by {total} uses and the fix is right in only {times} of them"
+    return None
 
 
 def _syntax_error_position(data: bytes, error: cst.ParserSyntaxError) -> tuple[int, int]:
@@ -208,23 +334,67 @@ class _FileProblem(Exception):
 
 
 def _read(path: Path, settings: Settings) -> bytes:
+    """The bytes of a regular file, at most ``max-file-size`` of them, screened for the parser.
+
+    Only regular files are read: a FIFO or a device named ``x.py`` would block or
+    never end. The file is opened without blocking and checked on the open
+    descriptor, so it cannot be swapped for something else in between.
+    """
     try:
-        if path.is_dir():
-            raise _FileProblem("is a directory with no Python files")
-        size = path.stat().st_size
-        if size > settings.max_file_size:
-            raise _FileProblem(f"file too large to lint ({size / 2**20:.1f} MiB > "
-                               f"{settings.max_file_size / 2**20:.1f} MiB); skipped")
-        data = path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise _FileProblem("no such file or directory") from None
     except PermissionError:
         raise _FileProblem("permission denied") from None
     except OSError as error:
         raise _FileProblem(f"cannot read the file: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        try:
+            info = os.fstat(descriptor)
+            if stat.S_ISDIR(info.st_mode):
+                raise _FileProblem(_folder_problem(path))
+            if not stat.S_ISREG(info.st_mode):
+                raise _FileProblem(f"not a regular file ({_file_kind(info.st_mode)}); skipped")
+            if info.st_size > settings.max_file_size:
+                raise _FileProblem(_too_large(info.st_size, settings))
+            data = handle.read(settings.max_file_size + 1)
+        except PermissionError:
+            raise _FileProblem("permission denied") from None
+        except OSError as error:
+            raise _FileProblem(f"cannot read the file: {error.strerror or error}") from None
+    if len(data) > settings.max_file_size:  # it grew after the stat
+        raise _FileProblem(_too_large(len(data), settings))
     if b"\x00" in data:
         raise _FileProblem("binary file (contains NUL bytes); skipped")
+    problem = screen(data)
+    if problem is not None:
+        raise _FileProblem(problem)
     return data
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return (f"file too large to lint ({size / 2**20:.1f} MiB > "
+            f"{settings.max_file_size / 2**20:.1f} MiB); skipped")
+
+
+def _folder_problem(path: Path) -> str:
+    """A folder reaches the engine when it was named and held no Python file, or could not be entered."""
+    try:
+        with os.scandir(path):
+            pass
+    except PermissionError:
+        return "cannot enter the folder (permission denied); its files were not linted"
+    except OSError as error:
+        return f"cannot enter the folder ({error.strerror or error}); its files were not linted"
+    return "is a directory with no Python files"
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a plain file"
 
 
 def _file_diagnostic(path: str, code: tuple[str, str], message: str, line: int = 1, column: int = 1) -> Diagnostic:

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from typing import Any
 
 from bnlint import __version__
 from bnlint.config import Settings
-from bnlint.diagnostics import IO_ERROR, Applicability, Diagnostic, Edit, Fix, Severity
+from bnlint.diagnostics import FILE_PROBLEM_CODES, Applicability, Diagnostic, Edit, Fix, Related, Severity
 
 CACHE_DIR_NAME = ".bnlint_cache"
 _FORMAT = 1  # bump when the entry layout changes
@@ -64,13 +65,12 @@ class ResultCache:
     def get(self, path: Path | str, digest: str, variant: str = "") -> tuple[list[Diagnostic], bool] | None:
         """The cached ``(diagnostics, parsed)`` of ``path`` whose content hashes to ``digest``, or None."""
         try:
-            with open(self.entry_path(path, variant), encoding="utf-8") as handle:
-                entry = json.load(handle)
+            entry = json.loads(_read_entry(self.entry_path(path, variant)))
             if entry["digest"] != digest:
                 raise LookupError("stale")
             found = [_load_diagnostic(item, str(path)) for item in entry["diagnostics"]], bool(entry["parsed"])
-        except (OSError, ValueError, LookupError, TypeError, AttributeError):
-            self.misses += 1  # absent, stale or damaged: lint the file again
+        except Exception:  # noqa: BLE001 - absent, stale or damaged in any way (deep JSON: RecursionError)
+            self.misses += 1  # lint the file again; its new entry replaces this one
             return None
         self.hits += 1
         return found
@@ -78,8 +78,8 @@ class ResultCache:
     def put(self, path: Path | str, digest: str, diagnostics: Iterable[Diagnostic], parsed: bool,
             variant: str = "") -> None:
         diagnostics = list(diagnostics)
-        if any(d.code == IO_ERROR[0] for d in diagnostics):
-            return  # a read problem or a too-deep file may not recur: try again next run
+        if any(d.code in FILE_PROBLEM_CODES for d in diagnostics):
+            return  # a read problem, a failure or a budget run out may not recur: try again next run
         try:
             text = json.dumps({"digest": digest, "parsed": parsed,
                                "diagnostics": [_dump_diagnostic(d) for d in diagnostics]})
@@ -140,10 +140,33 @@ def _prepare(root: Path) -> None:
     if (root / "CACHEDIR.TAG").exists():
         return
     root.mkdir(parents=True, exist_ok=True)
-    (root / ".gitignore").write_text("# Created by bnlint.\n*\n", encoding="utf-8")
-    (root / "CACHEDIR.TAG").write_text(
-        "Signature: 8a477f597d28d172789f06886806bc55\n"
-        "# This file is a cache directory tag created by bnlint.\n", encoding="utf-8")
+    # Written by rename, never by opening what is there: a FIFO planted under either name cannot block.
+    _write_atomically(root / ".gitignore", "# Created by bnlint.\n*\n")
+    _write_atomically(root / "CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                             "# This file is a cache directory tag created by bnlint.\n")
+
+
+# No entry bnlint writes comes near this; anything larger is damage (or a link to /dev/zero).
+MAX_ENTRY_BYTES = 16 * 2**20
+
+
+def _read_entry(path: Path) -> bytes:
+    """The bytes of the entry at ``path``; OSError unless it is a regular file of at most MAX_ENTRY_BYTES.
+
+    Opened without blocking and without following a final symlink, and checked
+    on the open descriptor: a FIFO, a device or a link planted in the cache is
+    a miss, not a hang.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise OSError(f"not a cache entry: {path}")
+        data = handle.read(MAX_ENTRY_BYTES + 1)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise OSError(f"cache entry too large: {path}")
+    return data
 
 
 def _write_atomically(target: Path, text: str) -> None:
@@ -166,7 +189,7 @@ def _dump_diagnostic(d: Diagnostic) -> dict[str, Any]:
     return {
         "code": d.code, "name": d.name, "message": d.message,
         "line": d.line, "column": d.column, "end_line": d.end_line, "end_column": d.end_column,
-        "severity": d.severity.name, "dynamic": d.dynamic, "extra": d.extra,
+        "severity": d.severity.name, "dynamic": d.dynamic, "extra": d.extra, "related": d.related,
         "fix": None if d.fix is None else {
             "title": d.fix.title, "applicability": d.fix.applicability.value,
             "edits": [{"kind": e.kind, "keyword": e.keyword, "value": e.value} for e in d.fix.edits],
@@ -187,4 +210,5 @@ def _load_diagnostic(item: dict[str, Any], path: str) -> Diagnostic:
             tuple(Edit(e["kind"], None, e["keyword"], e["value"]) for e in fix["edits"]),
         ),
         item["dynamic"], dict(item["extra"]),
+        [Related(int(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in item.get("related", ())],
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 from pathlib import Path
 import traceback
@@ -22,8 +23,13 @@ from bnlint.output import junit as junit_output
 from bnlint.output import sarif as sarif_output
 from bnlint.output import statistics as statistics_output
 from bnlint.output import text as text_output
-from bnlint.rules import ALL_RULES, BY_CODE
+from bnlint.rules import BY_CODE, CATALOG
 from bnlint.workers import ProgressLine, default_jobs
+from bnlint import noqa, stdin
+from bnlint.config import Settings
+from bnlint.diagnostics import Diagnostic
+from bnlint.discovery import discover
+from bnlint.output import settings as settings_output
 
 RENDERERS = {
     "text": text_output.render, "full": full_output.render, "json": json_output.render,
@@ -82,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="where to keep the result cache (default: .bnlint_cache in the project root)")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="with '-' as the path: the file standard input stands for (its config, "
+                             "per-file-ignores and excludes apply; a .ipynb name reads a notebook)")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply the excludes to files named on the command line too (pre-commit passes every file)")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when findings are left (usage and internal errors still exit 2)")
+    parser.add_argument("--exit-non-zero-on-fix", action="store_true",
+                        help="with --fix, exit 1 when a file was changed, even if no finding is left")
+    parser.add_argument("--add-noqa", action="store_true",
+                        help="add a '# noqa: CODE' comment to every line with a finding, and write the files")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="print the settings this run would use (config file, rules, options), then exit")
+    parser.add_argument("--show-files", action="store_true", help="print the files this run would lint, then exit")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
     return parser
@@ -94,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return explain_rule(args[1:])
         if args[:1] == ["rules"]:
             return list_rules(args[1:])
+        if args[:1] == ["server"]:
+            return serve(args[1:])
         if args[:1] == ["check"]:
             args = args[1:]
         return check(build_parser().parse_args(args))
@@ -114,7 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check(options: argparse.Namespace) -> int:
-    settings = load_settings(options.paths, config=options.config, isolated=options.isolated)
+    reads_stdin = options.paths == [stdin.PATH]
+    if options.stdin_filename is not None and not reads_stdin:
+        raise ConfigError("--stdin-filename needs '-' as the only path")
+    config_paths = [options.stdin_filename or "."] if reads_stdin else options.paths
+    settings = load_settings(config_paths, config=options.config, isolated=options.isolated)
     settings.select = _codes(options.select)
     settings.extend_select = _codes(options.extend_select)
     settings.ignore = _codes(options.ignore)
@@ -130,7 +156,23 @@ def check(options: argparse.Namespace) -> int:
         if not 0 <= options.dropout_threshold <= 1:
             raise ConfigError("--dropout-threshold must be between 0 and 1")
         settings.dropout_threshold = options.dropout_threshold
+    settings.force_exclude = options.force_exclude
     select_rules(settings)  # validates the selectors before any file is read
+    if options.show_settings:
+        sys.stdout.write(settings_output.render(settings, config_paths))
+        return 0
+    if options.show_files:
+        files = [options.stdin_filename or stdin.PATH] if reads_stdin else \
+            [str(path) for path in discover(options.paths, settings.exclude_patterns(), settings.force_exclude)]
+        sys.stdout.write("".join(f"{path}\n" for path in files))
+        return 0
+    if reads_stdin:
+        return check_stdin(options, settings)
+    if options.add_noqa:
+        comments, files_changed = noqa.add_noqa_paths(options.paths, settings)
+        print(f"Added {comments} noqa directive{'s' if comments != 1 else ''} in {files_changed} "
+              f"file{'s' if files_changed != 1 else ''}.")
+        return 0
     if options.jobs is not None and options.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
     cache = None if options.no_cache else ResultCache(
@@ -143,8 +185,9 @@ def check(options: argparse.Namespace) -> int:
     internal_errors = 0
     linted = []
     results = fix_command.fix(options.paths, settings, options.unsafe_fixes, fixed) if options.fix else \
-        fix_command.lint_with_fixability(options.paths, settings, jobs=options.jobs or default_jobs(),
-                                         cache=cache, progress=progress)
+        (fix_command.lint_with_fix_previews if options.output_format in ("full", "sarif")
+         else fix_command.lint_with_fixability)(options.paths, settings, jobs=options.jobs or default_jobs(),
+                                                cache=cache, progress=progress)
     for result in results:
         linted.append(result.path)
         diagnostics.extend(result.diagnostics)
@@ -157,7 +200,9 @@ def check(options: argparse.Namespace) -> int:
         progress.clear()
     diagnostics.sort(key=lambda d: d.sort_key())
     context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
-                            files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes)
+                            files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes,
+                            fixed=fix_command.fixed_count(fixed) if options.fix else None,
+                            fail_on=None if internal_errors else settings.fail_on)
     if options.statistics:
         render = statistics_output.render_json if options.output_format == "json" else statistics_output.render
     else:
@@ -166,15 +211,68 @@ def check(options: argparse.Namespace) -> int:
     if options.fix and options.show_fixes:
         sys.stdout.write(fix_command.show_fixes(fixed))
     sys.stdout.flush()
+    return exit_code(options, settings, diagnostics, internal_errors=internal_errors > 0, changed=bool(fixed))
+
+
+def exit_code(options: argparse.Namespace, settings: Settings, diagnostics: Sequence[Diagnostic], *,
+              internal_errors: bool, changed: bool) -> int:
+    """2 on an internal error; 1 for findings at ``fail-on`` or above, or a fix under ``--exit-non-zero-on-fix``."""
     if internal_errors:
         return 2
+    if options.exit_non_zero_on_fix and changed:
+        return 1
+    if options.exit_zero:
+        return 0
     return 1 if any(d.severity >= settings.fail_on for d in diagnostics) else 0
+
+
+def check_stdin(options: argparse.Namespace, settings: Settings) -> int:
+    """``bnlint -``: standard input as the file ``--stdin-filename``; ``--fix`` writes the fixed text to stdout.
+
+    With ``--fix`` stdout carries the source alone, so the findings left go to stderr.
+    """
+    data = sys.stdin.buffer.read()
+    name = stdin.display_name(options.stdin_filename)
+    context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(), files=(name,),
+                            version=__version__, unsafe_fixes=options.unsafe_fixes, sources={name: data})
+    if not (options.fix or options.diff):
+        result = stdin.lint_stdin(data, options.stdin_filename, settings)
+        if result.error is not None:
+            print(f"{name}: error: {result.error}", file=sys.stderr)
+        sys.stdout.write(RENDERERS[options.output_format](result.diagnostics, context))
+        return exit_code(options, settings, result.diagnostics, internal_errors=result.error is not None,
+                         changed=False)
+    outcome = stdin.fix_stdin(data, options.stdin_filename, settings, options.unsafe_fixes)
+    for kind, text in (("error", outcome.error), ("warning", outcome.problem)):
+        if text is not None:
+            print(f"{name}: {kind}: {text}", file=sys.stderr)
+    if options.diff:
+        sys.stdout.write(fix_command.unified_diff(outcome) if outcome.changed else "")
+        return 2 if outcome.error else int(outcome.changed)
+    sys.stdout.buffer.write(outcome.fixed)
+    sys.stdout.flush()
+    if outcome.remaining:
+        sys.stderr.write(text_output.render(outcome.remaining, replace(context, color=use_color(sys.stderr))))
+    return exit_code(options, settings, outcome.remaining, internal_errors=outcome.error is not None,
+                     changed=outcome.changed)
+
+
+def serve(args: list[str]) -> int:
+    """``bnlint server``: the language server over stdio (needs the ``lsp`` extra)."""
+    if args not in ([], ["--stdio"]):
+        raise ConfigError("usage: bnlint server [--stdio]")
+    try:
+        from bnlint import server
+    except ImportError as error:
+        raise ConfigError(f"bnlint server needs pygls: pip install 'bnlint[lsp]' ({error})") from None
+    server.serve()
+    return 0
 
 
 def explain_rule(args: list[str]) -> int:
     if len(args) != 1:
         raise ConfigError("usage: bnlint rule CODE")
-    rule = BY_CODE.get(args[0].upper()) or next((r for r in ALL_RULES if r.name == args[0]), None)
+    rule = BY_CODE.get(args[0].upper()) or next((r for r in BY_CODE.values() if r.name == args[0]), None)
     if rule is None:
         raise ConfigError(f"unknown rule {args[0]!r} (known rules: {', '.join(BY_CODE)})")
     sys.stdout.write(rule.documentation())
@@ -188,8 +286,9 @@ def list_rules(args: list[str]) -> int:
         sys.stdout.write(rules_markdown_table())
         return 0
     rows = [("code", "name", "severity", "default", "fix")]
+    # Every code a run can report, the file problems (E9xx) included, so a CI gate knows them all.
     rows += [(r.code, r.name, r.severity.label, "on" if r.enabled_by_default else "off", r.fix_safety)
-             for r in ALL_RULES]
+             for r in rule_catalog()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -200,5 +299,5 @@ def rules_markdown_table() -> str:
     """The README's rule table, made from the rules' own metadata."""
     lines = ["| code | name | severity | default | fix | what it finds |", "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r.code} | `{r.name}` | {r.severity.label} | {'on' if r.enabled_by_default else 'off'} | "
-              f"{r.fix_safety} | {r.summary} |" for r in ALL_RULES]
+              f"{r.fix_safety} | {r.summary} |" for r in CATALOG]
     return "\n".join(lines) + "\n"

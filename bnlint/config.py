@@ -52,12 +52,17 @@ class Settings:
     fail_on: Severity = Severity.WARNING
     dropout_threshold: float = 0.2
     image_data_format: str | None = None  # channels_last | channels_first | None (Keras default)
-    bn_position: str = "consistent"  # pre-activation | post-activation | consistent
-    small_batch_threshold: int = 9
-    min_conv_stack: int = 4
     max_file_size: int = 2 * 1024 * 1024
+    # --dynamic: per-file time limit (s), device, memory cap (MiB), the input shape of models
+    # whose code gives none, and builders to call with arguments ("path.py:build(size=64)").
+    dynamic_timeout: float = 60.0
+    dynamic_device: str = "auto"
+    dynamic_memory_limit: int = 4096
+    dynamic_input_shape: list[int] | None = None
+    dynamic_entries: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
+    force_exclude: bool = False  # excludes hold for files named explicitly too (--force-exclude)
     per_file_ignores: list[PerFileIgnore] = field(default_factory=list)
     # Rule selection from a config file, applied before select / extend_select / ignore above.
     config_selection: RuleSelection | None = None
@@ -73,7 +78,6 @@ class Settings:
 
 CONFIG_FILES = ("bnlint.toml", "pyproject.toml")  # in this order within one folder
 DATA_FORMATS = ("channels_last", "channels_first")
-BN_POSITIONS = ("pre-activation", "post-activation", "consistent")
 SEVERITIES = ("error", "warning", "info")
 _SELECTOR = re.compile(r"^(ALL|[A-Z]+[0-9]*)$")
 
@@ -114,6 +118,19 @@ class _Checker:
             raise self.fail(key, f"must be between 0 and 1, got {value}")
         return float(value)
 
+    def seconds(self, key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"expected a number of seconds, got {_kind(value)}")
+        if value <= 0:
+            raise self.fail(key, f"must be more than 0, got {value}")
+        return float(value)
+
+    def shape(self, key: str, value: Any) -> list[int]:
+        if not isinstance(value, list) or not value or \
+                not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value):
+            raise self.fail(key, "expected a list of positive integers without the batch axis, like [224, 224, 3]")
+        return list(value)
+
     def strings(self, key: str, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.fail(key, f"expected a list of strings, got {_kind(value)}")
@@ -132,11 +149,15 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+# Every key here is read by the code below and used by the engine. An option of a
+# rule bnlint does not have yet is an unknown key until the rule exists: accepting it
+# would let a config promise a check that never runs.
 KNOWN_KEYS = (
     "select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "fail-on",
-    "dropout-threshold", "image-data-format", "bn-position", "small-batch-threshold", "min-conv-stack",
-    "max-file-size",
+    "dropout-threshold", "image-data-format", "max-file-size",
+    "dynamic-timeout", "dynamic-device", "dynamic-memory-limit", "dynamic-input-shape", "dynamic-entry",
 )
+DYNAMIC_DEVICES = ("auto", "cpu", "gpu")
 
 
 def apply_config(settings: Settings, table: Mapping[str, Any], path: Path) -> Settings:
@@ -173,16 +194,55 @@ def apply_config(settings: Settings, table: Mapping[str, Any], path: Path) -> Se
         settings.dropout_threshold = check.rate("dropout-threshold", table["dropout-threshold"])
     if "image-data-format" in table:
         settings.image_data_format = check.choice("image-data-format", table["image-data-format"], DATA_FORMATS)
-    if "bn-position" in table:
-        settings.bn_position = check.choice("bn-position", table["bn-position"], BN_POSITIONS)
-    if "small-batch-threshold" in table:
-        settings.small_batch_threshold = check.integer("small-batch-threshold", table["small-batch-threshold"], 1)
-    if "min-conv-stack" in table:
-        settings.min_conv_stack = check.integer("min-conv-stack", table["min-conv-stack"], 1)
     if "max-file-size" in table:
         settings.max_file_size = check.integer("max-file-size", table["max-file-size"], 1)
+    if "dynamic-timeout" in table:
+        settings.dynamic_timeout = check.seconds("dynamic-timeout", table["dynamic-timeout"])
+    if "dynamic-device" in table:
+        settings.dynamic_device = check.choice("dynamic-device", table["dynamic-device"], DYNAMIC_DEVICES)
+    if "dynamic-memory-limit" in table:
+        settings.dynamic_memory_limit = check.integer("dynamic-memory-limit", table["dynamic-memory-limit"], 64)
+    if "dynamic-input-shape" in table:
+        settings.dynamic_input_shape = check.shape("dynamic-input-shape", table["dynamic-input-shape"])
+    if "dynamic-entry" in table:
+        entries = check.strings("dynamic-entry", table["dynamic-entry"])
+        for entry in entries:
+            problem = entry_problem(entry)
+            if problem:
+                raise check.fail("dynamic-entry", f"{entry!r}: {problem}")
+        settings.dynamic_entries = [_anchored_entry(entry, base) for entry in entries]
     settings.config_file = path
     return settings
+
+
+def entry_problem(entry: str) -> str:
+    """What is wrong with a ``dynamic-entry`` (``"models/unet.py:build_unet(size=64)"``); empty if nothing."""
+    import ast
+
+    path, colon, call = entry.partition(".py:")
+    if not colon or not path:
+        return "expected 'path/to/file.py:function(arguments)'"
+    try:
+        expression = ast.parse(call.strip(), mode="eval").body
+    except SyntaxError:
+        return "the call after ':' is not valid Python"
+    callee = expression.func if isinstance(expression, ast.Call) else expression
+    if not all(isinstance(part, str) and part.isidentifier() for part in ast.unparse(callee).split(".")):
+        return "expected a function or class name, optionally with literal arguments"
+    try:
+        for argument in (*expression.args, *(k.value for k in expression.keywords)) \
+                if isinstance(expression, ast.Call) else ():
+            ast.literal_eval(argument)
+    except ValueError:
+        return "arguments must be literals (numbers, strings, tuples, lists, dicts)"
+    return ""
+
+
+def _anchored_entry(entry: str, base: Path) -> str:
+    """The entry with its path made absolute against the config file's folder, and a call."""
+    path, _, call = entry.partition(".py:")
+    call = call.strip()
+    return f"{(base / (path + '.py')).resolve()}:{call if call.endswith(')') else call + '()'}"
 
 
 def read_config(path: Path) -> dict[str, Any]:

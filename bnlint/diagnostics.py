@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -33,7 +33,7 @@ class Edit:
     call); the fixer alone turns it into a LibCST change.
     """
 
-    kind: str  # set-keyword | remove-keyword | insert-layer-after | retap-argument | move-layer-after
+    kind: str  # set-keyword | remove-keyword | insert-layer-after | retap-argument | move-layer-after | remove-layer
     target: Any
     keyword: str | None = None
     value: str | None = None  # source text of the new value or layer
@@ -52,12 +52,33 @@ class Fix:
 
 @dataclass
 class Finding:
-    """A rule's report about one place in the graph."""
+    """A rule's report about one place in the graph.
+
+    ``related`` names other layers the finding is about, as (origin handle,
+    description) pairs. Rules never see positions, so the message refers to them
+    by index (``{0}``, ``{1}``) and the engine writes each as its description
+    with its line ("Conv2D (line 41)"), keeping the locations on the Diagnostic.
+    """
 
     anchor: Any  # origin handle of the node or argument the finding is reported at
     message: str
     severity: Severity | None = None  # None: the rule's default
     fix: Fix | None = None
+    related: tuple[tuple[Any, str], ...] = ()
+    # The fix edits a layer written once and traced many times (a helper, a loop);
+    # True when the rule has checked that the fix is right in every use in this
+    # graph, not only in the ones the finding was reported for.
+    fix_right_in_every_use: bool = False
+
+
+class Related(NamedTuple):
+    """A place a diagnostic refers to besides its own (the BN a Dropout feeds, the stage's downsampling)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    description: str
 
 
 @dataclass
@@ -74,6 +95,7 @@ class Diagnostic:
     fix: Fix | None = None
     dynamic: str | None = None  # None, "confirmed" or "refuted"
     extra: dict[str, Any] = field(default_factory=dict)
+    related: list[Related] = field(default_factory=list)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
@@ -82,3 +104,9 @@ class Diagnostic:
 # Codes for problems with a file itself rather than with a model in it.
 PARSE_ERROR = ("E999", "syntax-error")
 IO_ERROR = ("E902", "io-error")
+# bnlint itself failed on the file: the run exits 2, and the failure is a finding so a CI gate shows it.
+INTERNAL_ERROR = ("E900", "internal-error")
+# A time, step or size budget stopped the analysis of part of the file: findings there may be missing.
+ANALYSIS_INCOMPLETE = ("E901", "analysis-incomplete")
+# Codes of findings about a run's reading of a file, not about its content: never cached.
+FILE_PROBLEM_CODES = frozenset({IO_ERROR[0], INTERNAL_ERROR[0], ANALYSIS_INCOMPLETE[0]})

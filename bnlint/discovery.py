@@ -12,24 +12,45 @@ SKIPPED_DIRS = frozenset({
 })
 
 
-def discover(paths: list[str], exclude: list[str] | None = None) -> Iterator[Path]:
-    """Python files under ``paths``; a file named explicitly is always linted."""
+SUFFIXES = (".py", ".pyi", ".ipynb")
+
+
+def discover(paths: list[str], exclude: list[str] | None = None, force_exclude: bool = False) -> Iterator[Path]:
+    """Python files and notebooks under ``paths``.
+
+    A file named explicitly is linted even when ``exclude`` matches it, unless
+    ``force_exclude``: tools such as pre-commit pass every file by name, and the
+    config's excludes must still hold for them.
+    """
     patterns = exclude or []
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths: ``a.py`` and ``/abs/a.py`` (or a link to it) are one file
     for raw in paths:
         root = Path(raw)
+        if force_exclude and is_excluded(root, patterns):
+            continue
         if root.is_dir():
             found = sorted(_walk(root, patterns))
         else:
             found = [root]  # missing or unreadable: the engine reports it
         for path in found:
-            if path not in seen:
-                seen.add(path)
+            key = os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
                 yield path
 
 
 def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
-    for directory, dirnames, filenames in os.walk(root):
+    """The Python files under ``root``, and each folder that could not be listed.
+
+    A folder that cannot be entered is yielded itself: the engine reports it as
+    one finding naming it, and the walk goes on with the rest.
+    """
+    unlisted: list[OSError] = []
+    for directory, dirnames, filenames in os.walk(root, onerror=unlisted.append):
+        while unlisted:
+            failed = unlisted.pop().filename
+            if failed is not None:
+                yield Path(failed)
         base = Path(directory)
         dirnames[:] = [
             d for d in dirnames
@@ -37,8 +58,24 @@ def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
             and not (base / d / "pyvenv.cfg").exists() and not _excluded(base / d, patterns)
         ]
         for name in filenames:
-            if name.endswith((".py", ".pyi")) and not _excluded(base / name, patterns):
+            if name.endswith(SUFFIXES) and not _excluded(base / name, patterns):
                 yield base / name
+    for error in unlisted:  # the last folder's failure has no later step of the walk to report it
+        if error.filename is not None:
+            yield Path(error.filename)
+
+
+def is_excluded(path: Path, patterns: list[str]) -> bool:
+    """Whether ``path`` or a folder above it matches an exclude glob."""
+    if not patterns:
+        return False
+    absolute = Path(os.path.abspath(path))
+    try:
+        inside = absolute.relative_to(Path.cwd())
+    except ValueError:
+        inside = absolute
+    candidates = [path, *path.parents, inside, *inside.parents]
+    return any(_excluded(candidate, patterns) for candidate in candidates if candidate.name)
 
 
 def _excluded(path: Path, patterns: list[str]) -> bool:

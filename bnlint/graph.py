@@ -12,6 +12,7 @@ finding is reported or an edit applies.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from bnlint import ops
 from bnlint.ops import Family
+from bnlint.training import TrainingFacts
 
 
 class DataFormat(enum.Enum):
@@ -45,15 +47,19 @@ class Value:
 
     known: bool
     constant: Any = None
-    expression: str = ""
+    expression: str = ""  # the argument's source text (for a known value: when it is a name or literal)
+    # The names the value came through: the argument's own (``batch_norm_epsilon`` for
+    # ``self.batch_norm_epsilon``), then, through helper parameters and attributes, the
+    # names it was bound from at each call site. Kept for known values too.
+    names: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, constant: Any, expression: str = "") -> Value:
-        return cls(True, constant, expression)
+    def of(cls, constant: Any, expression: str = "", names: tuple[str, ...] = ()) -> Value:
+        return cls(True, constant, expression, names)
 
     @classmethod
-    def unknown(cls, expression: str) -> Value:
-        return cls(False, None, expression)
+    def unknown(cls, expression: str, names: tuple[str, ...] = ()) -> Value:
+        return cls(False, None, expression, names)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,9 @@ class LayerNode:
     # True when the call spreads ``*args``/``**kwargs`` the frontend could not expand:
     # an argument absent from ``args`` may still be set.
     unknown_kwargs: bool = False
+    # For a BN layer: the names bound where it was constructed (locals, ``self.<attr>``),
+    # so that a rule can tell whether a differently named value was at hand.
+    scope_names: frozenset[str] = frozenset()
 
     @property
     def family(self) -> Family:
@@ -114,6 +123,12 @@ class ModuleFacts:
     """What a rule may need to know about the whole file, not one model."""
 
     loads_pretrained_weights: bool = False
+    # BN layers constructed but applied in no graph (kept in a dict, built in ``build()``
+    # for a ``call`` the frontend cannot follow): a rule about a layer's own arguments
+    # still judges them. Their ``id`` is -1 and they have no edges.
+    unapplied_layers: list[LayerNode] = field(default_factory=list)
+    # What the module's training code does around its models (bnlint.training).
+    training: TrainingFacts = field(default_factory=TrainingFacts)
 
 
 @dataclass
@@ -162,3 +177,37 @@ class LayerGraph:
 
     def is_output(self, node: LayerNode) -> bool:
         return node.id in self.outputs
+
+    def subgraph(self, name: str, node_ids: set[int], outputs: set[int]) -> LayerGraph:
+        """The graph of ``node_ids`` alone, renumbered, with the edges among them.
+
+        Nodes are copied, so a rule reading one model never sees another's layers;
+        their origin handles stay the same objects, so findings still point at the source.
+        """
+        part = LayerGraph(name, facts=self.facts)
+        renumber: dict[int, int] = {}
+        for node in self.nodes:
+            if node.id in node_ids:
+                renumber[node.id] = len(part.nodes)
+                part.nodes.append(dataclasses.replace(node, id=renumber[node.id]))
+        for node in part.nodes:
+            if node.owner is not None:
+                node.owner = renumber.get(node.owner)
+        for edge in self.edges:
+            if edge.source in renumber and edge.target in renumber:
+                part.connect(renumber[edge.source], renumber[edge.target], edge.slot, edge.origin)
+        part.outputs = {renumber[n] for n in outputs if n in renumber}
+        return part
+
+    def ancestors(self, node_ids: set[int], stop: frozenset[int] | set[int] = frozenset()) -> set[int]:
+        """``node_ids`` and every node upstream of them, not going past the nodes in ``stop``."""
+        found: set[int] = set()
+        stack = list(node_ids)
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.add(current)
+            if current not in stop:
+                stack.extend(e.source for e in self._pred.get(current, ()))
+        return found

@@ -135,10 +135,27 @@ def _lint_in_pool(tasks: list[tuple[Path, str]], settings: Settings, cache: Resu
             done += 1
             yield result
     except BrokenProcessPool:
-        # A worker died (killed, or a crash in native code): report the files it
-        # left unfinished instead of hanging or losing the whole run.
-        for path, _ in tasks[done:]:
-            yield api.FileResult(str(path), error="the worker process linting this file stopped unexpectedly")
+        # A worker died (killed, or a crash in native code). Which of the files in
+        # flight killed it is unknown, so each unfinished file is linted again in a
+        # process of its own: only the file that crashes again is reported.
+        executor.shutdown(wait=True, cancel_futures=True)
+        for task in tasks[done:]:
+            yield _lint_isolated(task, settings, cache, annotate)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _lint_isolated(task: tuple[Path, str], settings: Settings, cache: ResultCache | None,
+                   annotate: Annotate | None) -> api.FileResult:
+    """Lint one file in a process of its own; a crash there is an E900 finding on that file alone."""
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(),
+                                   initializer=_start_worker, initargs=(settings, cache, annotate))
+    try:
+        return executor.submit(_lint_in_worker, task).result()
+    except BrokenProcessPool:
+        name = str(task[0])
+        message = "internal error while linting: the process linting this file crashed"
+        return api.FileResult(name, [api.internal_error_diagnostic(name, message)], error=message)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 

@@ -7,8 +7,21 @@ from .bn001_axis_mismatch import AxisMismatch
 from .bn002_redundant_scale import RedundantScale
 from .bn003_dropout_variance_shift import DropoutVarianceShift
 from .bn004_unet_encoder_missing_bn import UnetEncoderMissingBn
+from .bn005_bias_before_bn import BiasBeforeBn
+from .bn006_momentum_convention import MomentumConvention
+from .bn009_small_batch import SmallBatch
+from .bn019_swapped_bn_arguments import SwappedBnArguments
 from .bn020_absorbable_scale import AbsorbableScale
+from .bn901_built_axis_mismatch import BuiltAxisMismatch
+from .bn902_unchecked_rank import UncheckedRank
+from .bn903_unseen_bn_layer import UnseenBnLayer
+from .bn904_not_built import NotBuilt
 
 ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
-                              AbsorbableScale())
-BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL_RULES}
+                              AbsorbableScale(), BiasBeforeBn(), MomentumConvention(), SmallBatch(),
+                              SwappedBnArguments())
+# Rules only ``--dynamic`` reports, from the built model: no static check, never in a static run's rule list.
+DYNAMIC_RULES: tuple[Rule, ...] = (BuiltAxisMismatch(), UncheckedRank(), UnseenBnLayer(), NotBuilt())
+# Every rule a user can select, list and read about.
+CATALOG: tuple[Rule, ...] = ALL_RULES + DYNAMIC_RULES
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in CATALOG}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bnlint.analysis import is_downsampling, is_upsampling
 from bnlint.config import Settings
@@ -97,7 +98,16 @@ def unet(inputs):
         return super().could_fire(data) and any(token in data for token in self.merge_tokens)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
-        normalized = any(n.family is Family.NORM for n in graph.nodes)
+        stages = list(self._stages(graph))
+        exempt = {id(stage.conv.origin) for stage in stages if self._exempt(graph, stage, stages)}
+        for stage in stages:
+            if stage.bn_on_path is not None:
+                yield self._skip_before_bn(stage)
+            elif stage.conv is not None and not stage.normalized and not self._exempt(graph, stage, stages):
+                yield self._missing_bn(graph, stage, stages, exempt)
+
+    def _stages(self, graph: LayerGraph) -> Iterator[_Stage]:
+        """Every encoder stage of this U-Net: a tensor both downsampled and taken by a skip connection."""
         reported: set[int] = set()
         for merge in graph.by_op(*_MERGES):
             slots: dict[int, list[Edge]] = {}
@@ -109,9 +119,51 @@ def unet(inputs):
             for slot, edges in sorted(slots.items()):
                 if slot in upsampled or len(edges) != 1:
                     continue
-                finding = self._stage_finding(graph, edges[0], normalized, reported)
-                if finding is not None:
-                    yield finding
+                stage = graph.node(edges[0].source)
+                while stage.family is Family.CROP and len(graph.predecessors(stage)) == 1:
+                    stage = graph.predecessors(stage)[0]
+                path = self._path_to_downsampling(graph, stage)
+                if path is None or stage.id in reported:
+                    continue
+                reported.add(stage.id)
+                conv, normalized_before = self._last_conv(graph, stage)
+                bn_on_path = next((n for n in path if n.op == "BatchNormalization"), None)
+                normalized = normalized_before or any(n.family is Family.NORM for n in path[:-1])
+                yield _Stage(stage, edges[0], path, conv, bn_on_path, normalized)
+
+    def _exempt(self, graph: LayerGraph, stage: _Stage, stages: list[_Stage]) -> bool:
+        """The first stage, on the model input, left unnormalized while other stages are (pix2pix C64, DCGAN)."""
+        return stage.conv is not None and not stage.normalized and _on_model_input(graph, stage.conv) \
+            and any(other.normalized for other in stages if other is not stage)
+
+    def _skip_before_bn(self, stage: _Stage) -> Finding:
+        message = ("The skip connection takes this encoder stage's tensor before its {0}, which only "
+                   "feeds {1}; take the skip from the BatchNormalization output")
+        fix = Fix("Take the skip from the BatchNormalization output", Applicability.UNSAFE,
+                  (Edit("retap-argument", stage.skip.origin, anchor=stage.bn_on_path.origin),))
+        return Finding(stage.skip.origin, message, severity=Severity.WARNING, fix=fix,
+                       related=((stage.bn_on_path.origin, stage.bn_on_path.label), _downsampling(stage)))
+
+    def _missing_bn(self, graph: LayerGraph, stage: _Stage, stages: list[_Stage], exempt: set[int]) -> Finding:
+        conv = stage.conv
+        if any(other.normalized for other in stages):
+            message = ("This U-Net encoder stage has no BatchNormalization between its last {0} and {1}, "
+                       "unlike other stages of this U-Net; its output is reused by the decoder's skip "
+                       "connection, so normalize it once here")
+            severity = Severity.WARNING
+        else:
+            message = ("This U-Net has no normalization: the encoder stage ending in {0} feeds {1} and a skip "
+                       "connection unnormalized; add BatchNormalization after the conv (or GroupNormalization "
+                       "when training with small batches)")
+            severity = Severity.INFO
+        fix = Fix("Insert BatchNormalization after the conv", Applicability.UNSAFE,
+                  (Edit("insert-layer-after", conv.origin, value="BatchNormalization()"),))
+        # The conv may be written once and applied in several places (a helper, a loop): the
+        # inserted BN is right in all of them when none is normalized already or exempt.
+        uses = [n for n in graph.nodes if n.origin is conv.origin and not n.implicit]
+        every_use = id(conv.origin) not in exempt and not any(_normalized_after(graph, n) for n in uses)
+        return Finding(conv.origin, message, severity=severity, fix=fix,
+                       related=((conv.origin, conv.label), _downsampling(stage)), fix_right_in_every_use=every_use)
 
     def _is_upsampled(self, graph: LayerGraph, node_id: int) -> bool:
         node, steps = graph.node(node_id), 0
@@ -123,38 +175,6 @@ def unet(inputs):
                 return False
             node, steps = preds[0], steps + 1
         return False
-
-    def _stage_finding(self, graph: LayerGraph, skip: Edge, normalized: bool, reported: set[int]) -> Finding | None:
-        stage = graph.node(skip.source)
-        while stage.family is Family.CROP and len(graph.predecessors(stage)) == 1:
-            stage = graph.predecessors(stage)[0]
-        path = self._path_to_downsampling(graph, stage)
-        if path is None or stage.id in reported:
-            return None
-        reported.add(stage.id)
-        bn_on_path = next((n for n in path if n.op == "BatchNormalization"), None)
-        if bn_on_path is not None:
-            message = (f"The skip connection takes this encoder stage's tensor before its BatchNormalization, "
-                       f"which only feeds {path[-1].label}; take the skip from the BatchNormalization output")
-            fix = Fix("Take the skip from the BatchNormalization output", Applicability.UNSAFE,
-                      (Edit("retap-argument", skip.origin, anchor=bn_on_path.origin),))
-            return Finding(skip.origin, message, severity=Severity.WARNING, fix=fix)
-        conv = self._last_conv(graph, stage)
-        if conv is None:
-            return None
-        if normalized:
-            message = (f"This U-Net encoder stage has no BatchNormalization between its last {conv.label} and "
-                       f"{path[-1].label}, unlike other stages; its output is reused by the decoder's skip "
-                       "connection, so normalize it once here")
-            severity = Severity.WARNING
-        else:
-            message = (f"This U-Net has no normalization: the encoder stage ending in {conv.label} feeds "
-                       f"{path[-1].label} and a skip connection unnormalized; add BatchNormalization after the "
-                       "conv (or GroupNormalization when training with small batches)")
-            severity = Severity.INFO
-        fix = Fix("Insert BatchNormalization after the conv", Applicability.UNSAFE,
-                  (Edit("insert-layer-after", conv.origin, value="BatchNormalization()"),))
-        return Finding(conv.origin, message, severity=severity, fix=fix)
 
     def _path_to_downsampling(self, graph: LayerGraph, stage: LayerNode) -> list[LayerNode] | None:
         """The stage-internal layers from ``stage`` to a downsampling op, ending with that op."""
@@ -168,14 +188,58 @@ def unet(inputs):
                     frontier.append(path + [node])
         return None
 
-    def _last_conv(self, graph: LayerGraph, stage: LayerNode) -> LayerNode | None:
-        """The conv that produced the stage tensor, when no normalization sits in between."""
-        node = stage
+    def _last_conv(self, graph: LayerGraph, stage: LayerNode) -> tuple[LayerNode | None, bool]:
+        """The conv that produced the stage tensor, and whether a normalization sits in between."""
+        node, normalized = stage, False
         for _ in range(6):
             if node.family is Family.CONV:
-                return None if is_upsampling(node) else node
+                return (None if is_upsampling(node) else node), normalized
             preds = graph.predecessors(node)
-            if node.family not in (Family.ACTIVATION, Family.DROPOUT, Family.PAD) or len(preds) != 1:
-                return None
+            if node.family not in (Family.ACTIVATION, Family.DROPOUT, Family.PAD, Family.NORM) or len(preds) != 1:
+                return None, normalized
+            normalized = normalized or node.family is Family.NORM
             node = preds[0]
-        return None
+        return None, normalized
+
+
+@dataclass
+class _Stage:
+    """One encoder stage of a U-Net: its tensor, the skip that takes it, and how it is normalized."""
+
+    node: LayerNode
+    skip: Edge
+    path: list[LayerNode]  # the stage-internal layers up to the downsampling op, ending with it
+    conv: LayerNode | None  # the conv that produced the stage tensor
+    bn_on_path: LayerNode | None  # a BN after the stage tensor, before the downsampling (shape 2)
+    normalized: bool  # a normalization between the conv and the downsampling
+
+
+def _downsampling(stage: _Stage) -> tuple[object, str]:
+    """The stage's downsampling op, as a reader finds it: the pooling, or the next stage's strided conv."""
+    down = stage.path[-1]
+    return down.origin, (f"the next stage's strided {down.label}" if down.family is Family.CONV else down.label)
+
+
+def _on_model_input(graph: LayerGraph, conv: LayerNode) -> bool:
+    """True when nothing upstream of ``conv`` downsamples: the stage is applied to the model input."""
+    stack, seen = graph.predecessors(conv), set()
+    while stack:
+        node = stack.pop()
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        if is_downsampling(node):
+            return False
+        stack.extend(graph.predecessors(node))
+    return True
+
+
+def _normalized_after(graph: LayerGraph, conv: LayerNode) -> bool:
+    """A normalization follows ``conv`` within its activation/dropout/padding chain."""
+    frontier, steps = graph.successors(conv), 0
+    while frontier and steps < 4:
+        if any(n.family is Family.NORM for n in frontier):
+            return True
+        frontier = [s for n in frontier if n.family in _STAGE_INTERNAL for s in graph.successors(n)]
+        steps += 1
+    return False

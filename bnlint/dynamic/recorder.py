@@ -108,15 +108,30 @@ class Recorder:
 
         inputs = _tensors((args, kwargs))
         made = _tensors(outputs)
+        sources = [self._producer[id(t)] if id(t) in self._producer else self._entry(t) for t in inputs]
         index = len(self.calls)
         self.calls.append(CallRecord(
-            self.constructed(operation), [self._producer.get(id(t)) for t in inputs],
+            self.constructed(operation), sources,
             [_shape(t) for t in inputs], _shape(made[0]) if made else None, keras.config.image_data_format(),
         ))
         for tensor in made:
             self._producer.setdefault(id(tensor), index)
         self._kept.extend(inputs)
         self._kept.extend(made)
+
+    def _entry(self, tensor: Any) -> int | None:
+        """A pseudo-call for a tensor no recorded call made: ``keras.Input``'s layer makes its tensor unasked."""
+        history = getattr(tensor, "_keras_history", None)
+        operation = getattr(history, "operation", None)
+        if operation is None:
+            return None
+        import keras
+
+        self.calls.append(CallRecord(self.constructed(operation), [], [], _shape(tensor),
+                                     keras.config.image_data_format()))
+        self._producer[id(tensor)] = len(self.calls) - 1
+        self._kept.append(tensor)
+        return len(self.calls) - 1
 
     def _site(self, operation: Any, frame: Any) -> tuple[int | None, int | None, bool, str]:
         """The user's file's frame that constructed ``operation``, and whether it did so itself."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ from pathlib import Path
 import libcst as cst
 
 from bnlint.config import Settings
-from bnlint.diagnostics import Applicability, Diagnostic
+from bnlint.diagnostics import IO_ERROR, Applicability, Diagnostic
 from bnlint.fixer.apply import ApplyChanges
 from bnlint.fixer.plan import Changes, plan_fix
 from bnlint.fixer.source import Refused, Source
+from bnlint.frontend.budget import file_budget
 from bnlint.rule import Rule
+from bnlint.screen import screen
 
 MAX_PASSES = 10
 
@@ -63,35 +66,112 @@ def applies(diagnostic: Diagnostic, unsafe: bool) -> bool:
 
 
 def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], unsafe: bool = False) -> FixOutcome:
-    from bnlint.api import lint_source  # the engine imports the fixer's callers, not the reverse
+    """Fix ``data`` to a fixed point, under the file's time budget; nothing about the file escapes as an exception.
 
-    current = data
-    applied: list[Diagnostic] = []
-    result = first = lint_source(name, current, settings, rules, keep_syntax=True)
-    found = list(result.diagnostics)
+    An internal failure is an E900 finding (and ``error``); a budget that cut the
+    analysis short adds an E901 finding, as a plain lint does.
+    """
+    from bnlint import api  # the engine imports the fixer's callers, not the reverse
+
+    problem = screen(data)
+    if problem is not None:
+        return FixOutcome(name, data, data, remaining=[api._file_diagnostic(name, IO_ERROR, problem)])
+    try:
+        with file_budget() as watch:
+            outcome = _fix_to_fixed_point(name, data, settings, rules, unsafe)
+    except RecursionError:
+        return FixOutcome(name, data, data, remaining=[
+            api._file_diagnostic(name, IO_ERROR, "code nested too deeply to analyse; skipped")])
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the run
+        failed = api.internal_error_result(name, "fixing", error)
+        return FixOutcome(name, data, data, remaining=failed.diagnostics, error=failed.error)
+    note = api.incomplete_diagnostic(name, watch.cut_short)
+    if note is not None:
+        outcome.remaining.append(note)
+    return outcome
+
+
+def _fix_to_fixed_point(name: str, data: bytes, settings: Settings, rules: list[Rule], unsafe: bool) -> FixOutcome:
+    """Passes of fixes until none is left; passes that keep undoing each other are dropped, not the file."""
+    from bnlint.api import lint_source
+
+    first = lint_source(name, data, settings, rules, keep_syntax=True)
+    found = list(first.diagnostics)
+    if any(applies(d, unsafe) for d in first.diagnostics):
+        invalid = _invalid_for_this_python(data, name)
+        if invalid is not None:
+            return FixOutcome(name, data, data, remaining=_refuse_all(first, unsafe, invalid), problem=invalid,
+                              found=found)
+    # texts[i] is the text after i passes, results[i] its lint, applied[i] the findings pass i fixed.
+    texts, results, applied = [data], [first], []
+    stopped = ""
     for _ in range(MAX_PASSES):
+        result = results[-1]
         changes, chosen = _plan_pass(result, unsafe)
         if not chosen:
             break
         module = result.syntax[0]
-        new = module.visit(ApplyChanges(changes, module)).bytes
+        new = _keep_final_newline(texts[-1], module.visit(ApplyChanges(changes, module)).bytes)
         broken = _syntax_problem(new, name)
         if broken is not None:
             return FixOutcome(name, data, data, remaining=_unfixed(first, unsafe),
-                              problem=f"a fix would have broken the syntax ({broken}); the file was left unchanged")
-        if new == current:
+                              problem=f"a fix would have broken the syntax ({broken}); the file was left unchanged",
+                              found=found)
+        if new == texts[-1]:
             break
-        current = new
-        applied.extend(chosen)
-        result = lint_source(name, current, settings, rules, keep_syntax=True)
+        if new in texts:
+            # The fixes since that text undo one another: keep the passes before the cycle began.
+            cycle_start = texts.index(new)
+            del texts[cycle_start + 1:], results[cycle_start + 1:], applied[cycle_start:]
+            stopped = "its fix and another finding's fix undo each other"
+            break
+        texts.append(new)
+        applied.append(chosen)
+        results.append(lint_source(name, new, settings, rules, keep_syntax=True))
     else:
-        if _plan_pass(result, unsafe)[1]:
-            return FixOutcome(name, data, data, remaining=_unfixed(first, unsafe),
-                              problem=f"the fixes did not settle after {MAX_PASSES} passes; "
-                                      "the file was left unchanged")
-    remaining = result.diagnostics
+        if _plan_pass(results[-1], unsafe)[1]:
+            stopped = f"the fixes did not settle after {MAX_PASSES} passes"
+    result = results[-1]
+    problem = None
+    if stopped:
+        _refuse_all(result, unsafe, f"not fixed automatically: {stopped}")
+        problem = f"{stopped}; the passes that settled were applied, the rest left as findings"
     annotate_refusals(result, unsafe)
-    return FixOutcome(name, data, current, applied, remaining, found=found)
+    return FixOutcome(name, data, texts[-1], [d for chosen in applied for d in chosen], result.diagnostics,
+                      problem=problem, found=found)
+
+
+def _keep_final_newline(before: bytes, after: bytes) -> bytes:
+    """``after`` ending as ``before`` did: LibCST drops the final newline of a file with CR-only line ends."""
+    if before.endswith(b"\r") and not after.endswith(b"\r"):
+        return after + b"\r"
+    return after
+
+
+def _refuse_all(result, unsafe: bool, reason: str) -> list[Diagnostic]:
+    """Mark every finding of ``result`` whose fix would apply as not fixable, for ``reason``."""
+    for diagnostic in result.diagnostics:
+        if applies(diagnostic, unsafe):
+            diagnostic.extra.setdefault("fix_refused", reason)
+    return result.diagnostics
+
+
+def _invalid_for_this_python(data: bytes, name: str) -> str | None:
+    """Why this Python cannot compile the file (newer syntax, a repeated keyword), or None when it can.
+
+    LibCST parses some code the running Python rejects; every fix of such a file
+    would seem to break its syntax, so the file is refused for what it is.
+    """
+    try:
+        compile(data, name, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        version = ".".join(map(str, sys.version_info[:2]))
+        where = f"line {error.lineno}: " if error.lineno else ""
+        return (f"the file is not valid Python {version} ({where}{error.msg}); "
+                "fixes are only applied to code this Python can compile")
+    except (ValueError, MemoryError, RecursionError):
+        return None
+    return None
 
 
 def _unfixed(first, unsafe: bool) -> list[Diagnostic]:
@@ -157,7 +237,11 @@ def _syntax_problem(data: bytes, name: str) -> str | None:
 # ---------------------------------------------------------------------- writing
 
 class FileChanged(Exception):
-    """The file on disk is no longer the text that was fixed."""
+    """The file on disk is no longer the text that was fixed; ``current`` is what it holds now."""
+
+    def __init__(self, message: str, current: bytes | None = None) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 def digest(data: bytes) -> str:
@@ -165,25 +249,66 @@ def digest(data: bytes) -> str:
 
 
 def write_atomic(path: Path, data: bytes, expected_digest: str) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, same mode, then a rename.
+    """Write ``data`` to the file ``path`` names, keeping what the file is.
 
-    Right before the rename the file is read again; if it no longer has the
-    content that was fixed, nothing is written and FileChanged is raised.
+    A symlink is followed: its target gets the new text, the link stays a link.
+    A file with one name is replaced atomically (temp file in the same folder,
+    the original's mode and, where allowed, owner, then a rename), so a reader
+    never sees half a file. A file with several hard links cannot be renamed
+    over without splitting them, so it is rewritten in place instead (the text
+    was already checked to parse). Right before writing, the file is read again;
+    if it no longer holds the text that was fixed, nothing is written and
+    FileChanged is raised.
     """
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".bnlint-tmp", dir=path.parent)
+    target = Path(os.path.realpath(path))
+    info = target.stat()
+    if info.st_nlink > 1:
+        _write_in_place(target, data, expected_digest)
+        return
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bnlint-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        if digest(path.read_bytes()) != expected_digest:
-            raise FileChanged(f"{path} changed on disk while it was being fixed; not written")
-        os.replace(temp, path)
+        _keep_owner(temp, info)
+        os.chmod(temp, stat.S_IMODE(info.st_mode))
+        _check_unchanged(target, expected_digest)
+        os.replace(temp, target)
     except BaseException:
         try:
             os.unlink(temp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _write_in_place(target: Path, data: bytes, expected_digest: str) -> None:
+    with open(target, "r+b") as handle:
+        current = handle.read()
+        if digest(current) != expected_digest:
+            raise FileChanged(f"{target} changed on disk while it was being fixed; not written", current)
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _keep_owner(temp: str, info: os.stat_result) -> None:
+    """Give the new file the original's owner and group; only root may give a file away."""
+    if not hasattr(os, "chown"):
+        return
+    try:
+        os.chown(temp, info.st_uid, info.st_gid)
+    except PermissionError:
+        try:
+            os.chown(temp, -1, info.st_gid)  # a member of the file's group may keep at least that
+        except PermissionError:
+            pass
+
+
+def _check_unchanged(target: Path, expected_digest: str) -> None:
+    current = target.read_bytes()
+    if digest(current) != expected_digest:
+        raise FileChanged(f"{target} changed on disk while it was being fixed; not written", current)

@@ -87,6 +87,14 @@ class ApplyChanges(cst.CSTTransformer):
         carried: list[cst.EmptyLine] = []
         touched = False
         for old, new in zip(original.body, updated.body):
+            if id(old) in self.changes.deleted:
+                # Gone for good: its blank lines, comment lines and trailing comment stay in the file.
+                carried.extend(new.leading_lines)
+                trailing = getattr(new, "trailing_whitespace", None)
+                if trailing is not None and trailing.comment is not None:
+                    carried.append(cst.EmptyLine(comment=trailing.comment))
+                touched = True
+                continue
             if id(old) in self.changes.remove:
                 # Blank lines above it stay where they were; its comment lines move with it.
                 carried.extend(line for line in new.leading_lines if line.comment is None)

@@ -10,6 +10,7 @@ from typing import Any
 from bnlint.api import FileResult, fix_paths, lint_paths
 from bnlint.config import Settings
 from bnlint.fixer import FixOutcome, annotate_refusals
+from bnlint.fixer.single import annotate_replacements
 
 
 def diff(paths: list[str], settings: Settings, unsafe: bool) -> int:
@@ -61,6 +62,14 @@ def lint_with_fixability(paths: list[str], settings: Settings, **run_options: An
     yield from lint_paths(paths, settings, annotate=mark_refusals, **run_options)
 
 
+def lint_with_fix_previews(paths: list[str], settings: Settings, **run_options: Any) -> Iterator[FileResult]:
+    """``lint_with_fixability``, and each fixable finding also carries its own fix as replaced lines.
+
+    For the outputs that show a fix (full's ``help:`` diff, SARIF's ``fixes[]``); a plain run skips the work.
+    """
+    yield from lint_paths(paths, settings, annotate=mark_refusals_and_previews, **run_options)
+
+
 def mark_refusals(result: FileResult) -> None:
     """Set ``extra["fix_refused"]`` on the findings of ``result`` whose fix the fixer would refuse."""
     try:
@@ -69,10 +78,20 @@ def mark_refusals(result: FileResult) -> None:
         return
 
 
+def mark_refusals_and_previews(result: FileResult) -> None:
+    mark_refusals(result)
+    annotate_replacements(result)
+
+
+def fixed_count(outcomes: list[FixOutcome]) -> int:
+    """How many findings the written fixes removed, the "fixed" of the summary line."""
+    return sum(sum(o.removed().values()) for o in outcomes)
+
+
 def show_fixes(outcomes: list[FixOutcome]) -> str:
     """``Fixed N problems:`` then, per file, how many findings of each code the fixes removed."""
     removed = {o.path: o.removed() for o in outcomes}
-    total = sum(sum(c.values()) for c in removed.values())
+    total = fixed_count(outcomes)
     if not total:
         return "No problems fixed.\n"
     lines = [f"Fixed {total} problem{'s' if total != 1 else ''}:"]

@@ -46,7 +46,10 @@ def _plain(lead: Any) -> Any:
 
 
 def _join(own: cst.TrailingWhitespace | None, lead: Any) -> Whitespace:
-    if own is None or (own.comment is None and isinstance(lead, cst.ParenthesizedWhitespace)):
+    # Without a comment an item's own line end is not worth keeping: the lead says whether a
+    # line break follows (a closing bracket on the last item's line stays there, a bracket
+    # whose own whitespace starts a new line gets no blank line before it).
+    if own is None or own.comment is None:
         return lead
     if isinstance(lead, cst.ParenthesizedWhitespace):
         return lead.with_changes(first_line=own)

@@ -17,7 +17,7 @@ import libcst as cst
 
 from bnlint.diagnostics import Edit, Fix
 from bnlint.fixer.source import Refused, Source, walk
-from bnlint.fixer.spelling import layer_class
+from bnlint.fixer.spelling import bn_axis, layer_class
 from bnlint.frontend.interpreter import POSITIONAL_PARAMETERS
 from bnlint.graph import LayerGraph, LayerNode
 
@@ -31,7 +31,8 @@ class Changes:
     keywords: dict[int, list[tuple[str, str, cst.BaseExpression | None]]] = field(default_factory=dict)
     replace: dict[int, cst.CSTNode] = field(default_factory=dict)
     after: dict[int, list[Any]] = field(default_factory=dict)  # statement or list element -> new ones
-    remove: set[int] = field(default_factory=set)
+    remove: set[int] = field(default_factory=set)  # taken out here (a moved layer is added back elsewhere)
+    deleted: set[int] = field(default_factory=set)  # statements taken out for good; their comments stay
     imports: list[str] = field(default_factory=list)
     positional: dict[int, dict[str, int]] = field(default_factory=dict)  # keywords a call may pass by position
     # Conflict keys: two fixes that share an exclusive key (or one's exclusive is the other's shared)
@@ -49,6 +50,7 @@ class Changes:
         for key, items in other.after.items():
             self.after.setdefault(key, []).extend(items)
         self.remove |= other.remove
+        self.deleted |= other.deleted
         self.imports.extend(i for i in other.imports if i not in self.imports)
         for key, slots in other.positional.items():
             self.positional.setdefault(key, {}).update(slots)
@@ -56,7 +58,7 @@ class Changes:
         self.shared |= other.shared
 
     def empty(self) -> bool:
-        return not (self.keywords or self.replace or self.after or self.remove or self.imports)
+        return not (self.keywords or self.replace or self.after or self.remove or self.deleted or self.imports)
 
 
 def plan_fix(src: Source, fix: Fix) -> Changes:
@@ -180,6 +182,12 @@ def _insert_after(src: Source, edit: Edit, changes: Changes) -> None:
     new_layer = cst.parse_expression(edit.value)
     if not isinstance(new_layer, cst.Call) or not isinstance(new_layer.func, cst.Name):
         raise Refused("the inserted layer is not a plain class call")
+    if new_layer.func.value == "BatchNormalization" and not any(a.keyword is not None for a in new_layer.args):
+        axis = bn_axis(src, origin)
+        if axis is not None:
+            new_layer = new_layer.with_changes(args=[cst.Arg(cst.parse_expression(axis), keyword=cst.Name("axis"),
+                                                             equal=cst.AssignEqual(cst.SimpleWhitespace(""),
+                                                                                   cst.SimpleWhitespace("")))])
     spelled, imported = layer_class(src, new_layer.func.value)
     layers = [_with_class(src, new_layer, spelled)]
     if imported:
@@ -269,16 +277,7 @@ def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
         if src.block_of(site.node) is not src.block_of(anchor.node):
             raise Refused("the layers are applied in different functions or blocks")
         assign = site.node.body[0]
-        source_arg = assign.value.args[0].value
-        if site.target != _name(source_arg):
-            # ``a = Dropout(r)(b)``: what read ``a`` must now read ``b``.
-            if not isinstance(source_arg, cst.Name):
-                raise Refused("the moved layer's input is not a plain name")
-            for edge in graph.out_edges(node):
-                if not isinstance(edge.origin, cst.Name) or edge.origin.value != site.target:
-                    raise Refused("the moved layer's output is used in a way the fixer cannot rewire")
-                changes.replace[id(edge.origin)] = source_arg
-                changes.exclusive.add(id(edge.origin))
+        _rewire_output(src, site, graph, node, changes)
         target = cst.Name(anchor.target)
         new_assign = assign.with_changes(
             targets=[assign.targets[0].with_changes(target=target)],
@@ -292,6 +291,54 @@ def _move_after(src: Source, edit: Edit, changes: Changes) -> None:
         raise Refused("the layers are written in different styles")
     changes.exclusive |= {id(n) for n in walk(site.node)}
     changes.exclusive.add(("after", id(anchor.node)))
+
+
+def _rewire_output(src: Source, site: _Site, graph: LayerGraph, node: LayerNode, changes: Changes) -> None:
+    """``a = Layer(...)(b)`` is going away from here: what read ``a`` must now read ``b``."""
+    assign = site.node.body[0]
+    source_arg = assign.value.args[0].value
+    if site.target == _name(source_arg):
+        return
+    if not isinstance(source_arg, cst.Name):
+        raise Refused("the layer's input is not a plain name")
+    for edge in graph.out_edges(node):
+        if not isinstance(edge.origin, cst.Name) or edge.origin.value != site.target:
+            raise Refused("the layer's output is used in a way the fixer cannot rewire")
+        changes.replace[id(edge.origin)] = source_arg
+        changes.exclusive.add(id(edge.origin))
+
+
+# ------------------------------------------------------------------ removing a layer
+
+def _remove(src: Source, edit: Edit, changes: Changes) -> None:
+    """Take a layer out of the model, in whatever style it is written; its comments stay in the file."""
+    sites = _sites(src, edit.target, "layer to remove")
+    if len(sites) != 1:
+        raise Refused("the layer is applied in more than one place")
+    site, graph, node = sites[0]
+    if site.kind in ("add", "assign", "attribute"):
+        block = src.block_of(site.node)
+        if block is None or len(block.body) < 2:
+            raise Refused("the layer is the only statement of its block")
+    if site.kind in ("assign", "attribute"):
+        _rewire_output(src, site, graph, node, changes)
+    if site.kind == "element":
+        changes.remove.add(id(site.node))
+    else:
+        changes.deleted.add(id(site.node))
+    if site.kind == "attribute" and _references(src, site.owner) == 2:  # its definition and this call alone
+        block = src.block_of(site.definition)
+        if block is not None and len(block.body) > 1:
+            changes.deleted.add(id(site.definition))
+            changes.exclusive.add(("after", id(site.definition)))
+    changes.exclusive |= {id(n) for n in walk(site.node)}
+    changes.exclusive.add(("after", id(site.node)))
+
+
+def _references(src: Source, owner: str) -> int:
+    """How many times the file spells the attribute ``owner`` (``self.drop1``)."""
+    attribute = owner.rsplit(".", 1)[-1]
+    return sum(1 for n in walk(src.module) if isinstance(n, cst.Attribute) and n.attr.value == attribute)
 
 
 def _comments(stmt: cst.SimpleStatementLine) -> list[cst.EmptyLine]:
@@ -375,4 +422,5 @@ _HANDLERS = {
     "split-activation": _split_activation,
     "move-layer-after": _move_after,
     "retap-argument": _retap,
+    "remove-layer": _remove,
 }

@@ -28,6 +28,11 @@ class Source:
         self.reserved: set[str] = set()
         self.top_level_names = _top_level_bindings(module)
         self.imports = [s for s in module.body if _is_import(s)]
+        # ``from keras.layers import *``: every Keras layer class is a bare name here.
+        self.star_imports_layers = any(
+            isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
+            and small.module is not None and _is_layers_module(self.code(small.module))
+            for stmt in self.imports for small in stmt.body)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -74,6 +79,20 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     return _walk(node)
+
+
+def _is_layers_module(dotted: str) -> bool:
+    """``keras.layers``, ``tensorflow.keras.layers``, ``tf_keras.layers`` and the like."""
+    parts = dotted.split(".")
+    return len(parts) >= 2 and parts[-1] == "layers" and parts[0] in ("keras", "tensorflow", "tf_keras", "tf")
+
+
+def enclosing(src: Source, node: cst.CSTNode, kind: type) -> cst.CSTNode | None:
+    """The nearest ``kind`` (FunctionDef, ClassDef) around ``node``."""
+    current = src.parent(node)
+    while current is not None and not isinstance(current, kind):
+        current = src.parent(current)
+    return current
 
 
 def _is_import(stmt: cst.CSTNode) -> bool:

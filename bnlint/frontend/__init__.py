@@ -1,52 +1,82 @@
 """LibCST front end: one LayerGraph per model a module defines.
 
-Entries are the module body, each top-level function and each top-level class.
-An entry that another entry traced into (a helper block, a custom layer used by
-a model) is not a model of its own: its layers already sit in its caller's
-graph, with the caller's arguments bound.
+Entries are the module body, each top-level function, each top-level class and
+each class defined inside a function. An entry that another entry traced into,
+outside any undecided branch (a helper block, a custom layer used by a model),
+is not a model of its own: its layers already sit in its caller's graph, with
+the caller's arguments bound. An entry that builds several models yields one
+graph per model.
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 
 import libcst as cst
 
 from bnlint.frontend.custom_layers import methods, scale_shape
-from bnlint.frontend.interpreter import Interpreter
+from bnlint.frontend.interpreter import Frame, Interpreter
+from bnlint.frontend.models import split_by_model
+from bnlint.frontend.training_facts import training_facts
+from bnlint.frontend.unapplied import unapplied_norm_layers
+from bnlint.frontend.weights_loading import loads_trained_weights
 from bnlint.graph import DataFormat, LayerGraph, ModuleFacts
 
-# Any of these in a file means it loads trained weights: fixes that change a
-# parameter's shape or count would break those checkpoints.
-_PRETRAINED = re.compile(
-    r"load_weights\(|load_model\(|from_pretrained\(|from_preset\(|weights\s*=\s*(?!None\b)[\"'A-Za-z_]"
-)
 
-
-def module_facts(source: str) -> ModuleFacts:
-    return ModuleFacts(loads_pretrained_weights=bool(_PRETRAINED.search(source)))
-
-
-def build_graphs(module: cst.Module, facts: ModuleFacts | None = None,
-                 data_format: DataFormat | None = None) -> list[LayerGraph]:
+def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
+                 source: str | None = None) -> list[LayerGraph]:
+    """The graphs of every model in ``module``; ``source`` is its text, when the caller has it."""
     interpreter = Interpreter(module, data_format)
-    entries: list[tuple[int, LayerGraph, set[int]]] = []
+    entries: list[tuple[int, list[LayerGraph], set[int]]] = []
     module_graph = interpreter.run_module()
-    entries.append((id(module), module_graph, set(interpreter.inlined)))
-    for stmt in module.body:
+    entries.append((id(module), split_by_model(module_graph, interpreter.models), set(interpreter.inlined)))
+    for stmt in _entry_statements(module):
         if isinstance(stmt, cst.FunctionDef):
             graph = interpreter.run_function(stmt, stmt.name.value)
-        elif isinstance(stmt, cst.ClassDef) and _traceable_class(interpreter, stmt):
+        elif _traceable_class(interpreter, stmt):
             graph = interpreter.run_class(stmt)
         else:
             continue
-        entries.append((id(stmt), graph, set(interpreter.inlined)))
+        entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
     traced_by_others = set()
     for entry_id, _, inlined in entries:
         traced_by_others |= inlined - {entry_id}
-    graphs = [g for entry_id, g, _ in entries if entry_id not in traced_by_others and g.nodes]
+    graphs = [g for entry_id, parts, _ in entries if entry_id not in traced_by_others for g in parts if g.nodes]
+    def resolve(expr: cst.BaseExpression) -> object:
+        return interpreter.eval(expr, Frame(interpreter.globals))
+
+    facts = ModuleFacts(loads_pretrained_weights=loads_trained_weights(
+        module, source if source is not None else module.code, resolve))
+    facts.unapplied_layers = unapplied_norm_layers(interpreter, graphs, source if source is not None else module.code)
+    facts.training = training_facts(module, interpreter.globals, source)
+    if not graphs and (facts.unapplied_layers or facts.training):
+        graphs = [LayerGraph("<module>")]  # rules about layer arguments and training code still run
     for graph in graphs:
-        graph.facts = facts or ModuleFacts()
+        graph.facts = facts
     return graphs
+
+
+def _entry_statements(module: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+    """Top-level functions and classes, then the classes defined inside functions."""
+    nested: list[cst.ClassDef] = []
+    for stmt in module.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            yield stmt
+        if isinstance(stmt, cst.FunctionDef):
+            nested.extend(_classes_in(stmt))
+    yield from nested
+
+
+def _classes_in(function: cst.FunctionDef) -> Iterator[cst.ClassDef]:
+    """Classes defined in a function's body, at any depth of blocks and inner functions."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.ClassDef):
+            yield node
+            continue  # its methods' own classes are rare enough to leave out
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseExpression)):
+            continue  # no class statement inside a simple statement
+        stack.extend(reversed(node.children))
 
 
 def _traceable_class(interpreter: Interpreter, cls: cst.ClassDef) -> bool:

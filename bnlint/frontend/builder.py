@@ -71,6 +71,9 @@ class GraphBuilding:
     def apply_callable(self, callee: Any, tensor: Any, origin: cst.CSTNode | None) -> Any:
         raise NotImplementedError  # the interpreter calls models and custom layers
 
+    def record_model(self, name: str, inputs: Any, outputs: Any) -> None:
+        raise NotImplementedError  # the interpreter knows which entry and function build it
+
 
     def as_tensor(self, value: Any) -> Tensor | None:
         if isinstance(value, Tensor):
@@ -147,7 +150,8 @@ class GraphBuilding:
         else:
             pairs = [(inputs, input_exprs[0] or expr)]
         return self.add_layer_node(layer.op, layer.arguments, layer.origin, pairs, label=layer.label,
-                                   positional_names=layer.positional_names, global_format=layer.global_format)
+                                   positional_names=layer.positional_names, global_format=layer.global_format,
+                                   scope_names=layer.scope_names)
 
     def _apply_sequential(self, model: SequentialModel, tensor: Tensor | None) -> Any:
         current: Any = tensor
@@ -170,7 +174,8 @@ class GraphBuilding:
                 if isinstance(layer, LayerObject):
                     current = self.add_layer_node(layer.op, layer.arguments, layer.origin, [(current, None)],
                                                   label=layer.label, positional_names=layer.positional_names,
-                                                  style=style, site=site, global_format=layer.global_format)
+                                                  style=style, site=site, global_format=layer.global_format,
+                                                  scope_names=layer.scope_names)
                 elif isinstance(layer, (SequentialModel, Instance, FunctionalModel)):
                     current = self.apply_callable(layer, current, model.origin)
                 else:
@@ -178,11 +183,14 @@ class GraphBuilding:
             finally:
                 self.statement = saved
         model.applied = True
+        output = self.as_tensor(current) if current is not None else None
+        self.record_model(model.name, tensor, output)
         return current
 
     def add_layer_node(self, op: str, arguments: Arguments, origin: cst.CSTNode | None,
                        inputs: list[tuple[Any, Any]], label: str, positional_names: tuple[str, ...] = (),
-                       style: str | None = None, site: Any = None, global_format: DataFormat | None = None) -> Any:
+                       style: str | None = None, site: Any = None, global_format: DataFormat | None = None,
+                       scope_names: frozenset[str] = frozenset()) -> Any:
         args = self.layer_arguments(arguments, positional_names)
         info = ops.info(op)
         data_format = self._layer_format(args, global_format or self.data_format)
@@ -203,6 +211,7 @@ class GraphBuilding:
             rank=_output_rank(op, info, args, input_rank),
         )
         node.unknown_kwargs = arguments.open_keywords or arguments.open_positional
+        node.scope_names = scope_names
         for slot, (tensor, value_expr) in enumerate(tensors):
             for source in sorted(tensor.nodes):
                 self.graph.connect(source, node.id, slot, value_expr)
@@ -225,25 +234,37 @@ class GraphBuilding:
         for index, value in enumerate(arguments.positional):
             name = positional_names[index] if index < len(positional_names) else f"arg{index}"
             args[name] = self.to_value(value, arguments.positional_exprs[index]
-                                       if index < len(arguments.positional_exprs) else None)
+                                       if index < len(arguments.positional_exprs) else None,
+                                       arguments.names.get(index, ()))
         for name, value in arguments.keywords.items():
-            args[name] = self.to_value(value, arguments.keyword_exprs.get(name))
+            args[name] = self.to_value(value, arguments.keyword_exprs.get(name), arguments.names.get(name, ()))
         return args
 
-    def to_value(self, value: Any, expr: cst.CSTNode | None) -> Value:
+    def to_value(self, value: Any, expr: cst.CSTNode | None, names: tuple[str, ...] = ()) -> Value:
+        """The argument as the graph keeps it; a known value keeps its expression and names too."""
+        text = self.expression_text(expr, unknown=not isinstance(value, (Const, Seq)))
         if isinstance(value, Const):
-            return Value.of(value.value)
+            return Value.of(value.value, text, names)
         if isinstance(value, Seq) and all(isinstance(v, Const) for v in value.items):
-            return Value.of(tuple(v.value for v in value.items))
+            return Value.of(tuple(v.value for v in value.items), text, names)
         if isinstance(value, Ref):
             entry = keras_api.resolve(value.qualname)
             if entry is not None and entry.kind == "activation":  # ``activation=tf.nn.relu``
-                return Value.of(entry.label)
-            return Value.unknown(value.qualname)  # an imported name: its value is elsewhere
+                return Value.of(entry.label, text, names)
+            return Value.unknown(value.qualname, names)  # an imported name: its value is elsewhere
         if isinstance(value, GlobalDataFormat):
-            return Value.unknown("image_data_format()")
-        text = self.module.code_for_node(expr) if expr is not None else "<expression>"
-        return Value.unknown(text)
+            return Value.unknown("image_data_format()", names)
+        return Value.unknown(text or "<expression>", names)
+
+    def expression_text(self, expr: cst.CSTNode | None, unknown: bool) -> str:
+        """The source text of an argument; for a known value only where it is cheap to have."""
+        if expr is None:
+            return ""
+        if isinstance(expr, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)):
+            return expr.value
+        if unknown or isinstance(expr, (cst.Attribute, cst.UnaryOperation)):
+            return self.module.code_for_node(expr)
+        return ""
 
     def _layer_format(self, args: dict[str, Value], global_format: DataFormat) -> DataFormat:
         value = args.get("data_format")

@@ -18,8 +18,9 @@ from typing import Any
 
 import libcst as cst
 
-from bnlint.frontend import custom_layers, keras_api
+from bnlint.frontend import budget, custom_layers, keras_api
 from bnlint.frontend.builder import POSITIONAL_PARAMETERS, GraphBuilding
+from bnlint.frontend.models import ModelSpan
 from bnlint.frontend.values import (
     GLOBAL_DATA_FORMAT,
     WEIGHT,
@@ -50,6 +51,7 @@ MAX_CALL_DEPTH = 12
 MAX_UNROLL = 64
 UNKNOWN_LOOP_PASSES = 2
 MAX_STEPS = 200_000
+MAX_NODES = 50_000
 
 _BINARY = {
     cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
@@ -63,6 +65,28 @@ def _power(base: Any, exponent: Any) -> Any:
 
 _BINARY[cst.Power] = _power
 
+# Constant folding stops here: ``n = n * n`` or ``s = s + s`` forty times would
+# otherwise build numbers and strings of terabytes, and no layer argument needs them.
+MAX_FOLDED_BITS = 4096
+MAX_FOLDED_LENGTH = 10_000
+
+
+def _small_enough_to_fold(op: cst.CSTNode, left: Any, right: Any) -> bool:
+    """Whether ``left op right`` has a result small enough to compute, judged before computing it."""
+    for value in (left, right):
+        if isinstance(value, int) and value.bit_length() > MAX_FOLDED_BITS:
+            return False
+        if isinstance(value, (str, bytes, tuple, list)) and len(value) > MAX_FOLDED_LENGTH:
+            return False
+    if isinstance(op, cst.Multiply) and isinstance(left, int) and isinstance(right, int):
+        return left.bit_length() + right.bit_length() <= MAX_FOLDED_BITS
+    if isinstance(op, cst.Add) and isinstance(left, (str, bytes, tuple, list)):
+        return len(left) + len(right) <= MAX_FOLDED_LENGTH
+    if isinstance(op, cst.Modulo) and isinstance(left, (str, bytes)):
+        return b"*" not in (left if isinstance(left, bytes) else left.encode("utf-8", "replace"))  # "%*d" widths
+    return True
+
+
 _COMPARE = {
     cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
     cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge,
@@ -75,6 +99,41 @@ _AUGMENTED = {
     cst.AddAssign: cst.Add(), cst.SubtractAssign: cst.Subtract(), cst.MultiplyAssign: cst.Multiply(),
     cst.DivideAssign: cst.Divide(), cst.FloorDivideAssign: cst.FloorDivide(), cst.ModuloAssign: cst.Modulo(),
 }
+
+
+# A frame keeps, beside each variable ``v``, the names its value came through under the
+# key ``NAMES_OF + "v"`` (see ``Arguments.names``). The space keeps the key apart from any
+# Python identifier, and the entry travels wherever the frame's variables are copied.
+NAMES_OF = "names of "
+MAX_NAMES = 8
+
+
+# Helper traces are replayed (see ``Interpreter.inline``) only in graphs larger than
+# this: ordinary models are traced call by call.
+MEMO_AFTER_NODES = 2_000
+# How many layers upstream of a tensor argument a replayed call must match.
+ANCESTRY_DEPTH = 8
+
+
+class _Trace:
+    """What a helper's trace returned and left behind, to replay it."""
+
+    __slots__ = ("result", "inlined", "data_format", "format_explicit", "statement")
+
+    def __init__(self, result: Any, inlined: set[int], data_format: DataFormat, format_explicit: bool,
+                 statement: cst.CSTNode | None) -> None:
+        self.result = result
+        self.inlined = inlined
+        self.data_format = data_format
+        self.format_explicit = format_explicit
+        self.statement = statement
+
+
+def _replayable(result: Any) -> bool:
+    """Results a replay may hand out again: values nobody can change in place."""
+    if isinstance(result, (Tensor, Const, Unknown)):
+        return True
+    return isinstance(result, Seq) and result.is_tuple and all(isinstance(v, (Tensor, Const)) for v in result.items)
 
 
 class BudgetExceeded(Exception):
@@ -114,7 +173,13 @@ class Interpreter(GraphBuilding):
         self.format_explicit = data_format is not None
         self.data_format = self.default_format
         self.stack: list[cst.CSTNode] = []
-        self.inlined: set[int] = set()  # ids of functions/classes traced from another entry
+        # ids of functions/classes traced from another entry outside any undecided branch:
+        # they are no models of their own. One traced only under an undecided ``if``
+        # (``if __name__ == "__main__": build().summary()``) keeps its own graph.
+        self.inlined: set[int] = set()
+        self.models: list[ModelSpan] = []
+        # BN layers constructed anywhere in the module, by call site (the first trace of each).
+        self.constructed_norms: dict[int, LayerObject] = {}
         self.conditional = 0
         self.statement: cst.CSTNode | None = None
         self.steps = 0
@@ -168,14 +233,18 @@ class Interpreter(GraphBuilding):
         self.data_format, self.format_explicit = self.module_format, self.module_format_explicit
         self.stack = []
         self.inlined = set()
+        self.models = []
         self.sequentials = []
         self.steps = 0
 
     def _run_entry(self, body: Any) -> None:
         try:
             body()
-        except BudgetExceeded:
-            pass
+        except BudgetExceeded as stopped:
+            # The entry keeps what it traced; the file's budget says it was cut short.
+            watch = budget.current()
+            if watch is not None:
+                watch.record(self.graph.name, str(stopped))
         for model in self.sequentials:
             if not model.applied:
                 out = self._apply_sequential(model, self._placeholder_tensor(model.input_rank))
@@ -196,6 +265,17 @@ class Interpreter(GraphBuilding):
             if isinstance(star, cst.Param):
                 frame.vars[star.name.value] = Unknown(star.name.value)
 
+    def mark_traced(self, node: cst.CSTNode) -> None:
+        if not self.conditional:
+            self.inlined.add(id(node))
+
+    def record_model(self, name: str, inputs: Any, outputs: Any) -> None:
+        """Remember a model this entry builds, so that its layers can be judged apart from others'."""
+        if not name:
+            function = next((n for n in reversed(self.stack) if isinstance(n, cst.FunctionDef)), None)
+            name = function.name.value if function is not None else self.graph.name
+        self.models.append(ModelSpan(name, _node_ids(inputs), _node_ids(outputs)))
+
     def _mark_outputs(self, values: Iterable[Any]) -> None:
         for value in values:
             for tensor in tensors_in(value):
@@ -205,8 +285,14 @@ class Interpreter(GraphBuilding):
 
     def _tick(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS or len(self.graph.nodes) > 50_000:
-            raise BudgetExceeded
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded(f"more than {MAX_STEPS:,} steps")
+        if len(self.graph.nodes) > MAX_NODES:
+            raise BudgetExceeded(f"more than {MAX_NODES:,} layer applications")
+        if self.steps % 512 == 0:
+            watch = budget.current()
+            if watch is not None and watch.expired():
+                raise BudgetExceeded(f"more than {watch.seconds:g} s")
 
     def exec_block(self, statements: Iterable[cst.BaseStatement | cst.BaseSmallStatement], frame: Frame) -> None:
         for stmt in statements:
@@ -250,8 +336,10 @@ class Interpreter(GraphBuilding):
     def exec_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
         if isinstance(small, cst.Assign):
             value = self.eval(small.value, frame)
+            names = self.names_of(small.value, frame)
             for target in small.targets:
                 self.assign(target.target, value, frame)
+                self.remember_names(target.target, names, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
@@ -280,6 +368,32 @@ class Interpreter(GraphBuilding):
             self.exec_import_from(small, frame)
         elif isinstance(small, (cst.Global, cst.Nonlocal, cst.Pass, cst.Del, cst.Assert)):
             pass
+
+    def names_of(self, expr: cst.BaseExpression, frame: Frame) -> tuple[str, ...]:
+        """The names a value came through: its own, then those it was bound from."""
+        if isinstance(expr, cst.Name):
+            earlier = frame.vars.get(NAMES_OF + expr.value)
+            return (expr.value, *(earlier if isinstance(earlier, tuple) else ()))[:MAX_NAMES]
+        if isinstance(expr, cst.Attribute):
+            owner = frame.vars.get(expr.value.value) if isinstance(expr.value, cst.Name) else None
+            earlier = owner.attribute_names.get(expr.attr.value, ()) if isinstance(owner, Instance) else ()
+            return (expr.attr.value, *earlier)[:MAX_NAMES]
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+            key = expr.slice[0].slice.value
+            if isinstance(key, cst.SimpleString):  # ``config["bn_momentum"]``
+                return (key.raw_value,)
+        return ()
+
+    def remember_names(self, target: cst.BaseExpression, names: tuple[str, ...], frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            if names:
+                frame.vars[NAMES_OF + target.value] = names
+            else:
+                frame.vars.pop(NAMES_OF + target.value, None)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = frame.vars.get(target.value.value)
+            if isinstance(owner, Instance):
+                owner.attribute_names[target.attr.value] = names
 
     def exec_import_from(self, small: cst.ImportFrom, frame: Frame) -> None:
         module = custom_layers.dotted_name(small.module) if small.module is not None else ""
@@ -458,11 +572,15 @@ class Interpreter(GraphBuilding):
                 sequences = (str, bytes, tuple, list)
                 if isinstance(left.value, sequences) != isinstance(right.value, sequences):
                     return Unknown("sequence arithmetic")  # ``"a" * n`` could be huge; nothing needs it
+                if not _small_enough_to_fold(op, left.value, right.value):
+                    return Unknown("arithmetic too large to fold")
                 try:
                     return Const(fn(left.value, right.value))
                 except Exception:
                     return Unknown("arithmetic")
         if isinstance(left, Seq) and isinstance(right, Seq) and isinstance(op, cst.Add):
+            if len(left.items) + len(right.items) > MAX_FOLDED_LENGTH:
+                return Unknown("sequence too long to fold")
             return Seq(left.items + right.items, left.is_tuple)
         return Unknown("arithmetic")
 
@@ -568,7 +686,9 @@ class Interpreter(GraphBuilding):
             method = custom_layers.methods(base.cls).get(name)
             if method is not None:
                 return Function(method, base)
-            return Unknown(f"self.{name}")
+            return self.class_attribute(base.cls, name, f"self.{name}")
+        if isinstance(base, LocalClass):
+            return self.class_attribute(base.node, name, name)
         if isinstance(base, SequentialModel) and name == "add":
             return BoundBuiltin("sequential.add", base)
         if isinstance(base, Seq) and name in ("append", "extend", "insert", "pop"):
@@ -576,6 +696,29 @@ class Interpreter(GraphBuilding):
         if isinstance(base, Mapping) and name in ("get", "items", "keys", "values", "update"):
             return BoundBuiltin(f"dict.{name}", base)
         return Unknown(name)
+
+    def class_attribute(self, cls: cst.ClassDef, name: str, expression: str) -> Any:
+        """A constant bound in a class body: a class attribute, or a dataclass field's default."""
+        body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        found: cst.BaseExpression | None = None
+        for stmt in body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target, value = small.targets[0].target, small.value
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    target, value = small.target, small.value
+                else:
+                    continue
+                if isinstance(target, cst.Name) and target.value == name:
+                    found = value
+        if isinstance(found, cst.Call) and custom_layers.dotted_name(found.func) in ("field", "dataclasses.field"):
+            found = next((a.value for a in found.args if a.keyword is not None and a.keyword.value == "default"), None)
+        if found is None:
+            return Unknown(expression)
+        value = self.eval(found, Frame(self.globals))
+        return value if isinstance(value, (Const, Seq)) else Unknown(expression)
 
     def _eval_Subscript(self, expr: cst.Subscript, frame: Frame) -> Any:
         base = self.eval(expr.value, frame)
@@ -655,7 +798,9 @@ class Interpreter(GraphBuilding):
             elif arg.keyword is not None:
                 result.keywords[arg.keyword.value] = value
                 result.keyword_exprs[arg.keyword.value] = arg.value
+                result.names[arg.keyword.value] = self.names_of(arg.value, frame)
             else:
+                result.names[len(result.positional)] = self.names_of(arg.value, frame)
                 result.positional.append(value)
                 result.positional_exprs.append(arg.value)
         return result
@@ -673,6 +818,10 @@ class Interpreter(GraphBuilding):
                 positional_exprs=callee.arguments.positional_exprs + arguments.positional_exprs,
                 keywords={**callee.arguments.keywords, **arguments.keywords},
                 keyword_exprs={**callee.arguments.keyword_exprs, **arguments.keyword_exprs},
+                names={**{k: v for k, v in callee.arguments.names.items() if isinstance(k, str)},
+                       **{k + len(callee.arguments.positional) if isinstance(k, int) else k: v
+                          for k, v in arguments.names.items()},
+                       **{k: v for k, v in callee.arguments.names.items() if isinstance(k, int)}},
                 open_positional=callee.arguments.open_positional or arguments.open_positional,
                 open_keywords=callee.arguments.open_keywords or arguments.open_keywords,
             )
@@ -694,6 +843,7 @@ class Interpreter(GraphBuilding):
         if isinstance(callee, Instance):
             call = custom_layers.methods(callee.cls).get("call") or custom_layers.methods(callee.cls).get("__call__")
             if call is not None:
+                self.mark_traced(callee.cls)  # applied here: not a model of its own
                 return self.inline(Function(call, callee), arguments, expr)
         if isinstance(callee, BoundBuiltin):
             return self.call_builtin(callee, arguments)
@@ -744,15 +894,20 @@ class Interpreter(GraphBuilding):
             return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
         kind = entry.kind
         if kind == "layer":
-            return LayerObject(entry.op, arguments, expr, entry.label,
-                               positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()),
-                               global_format=self.data_format)
+            layer = LayerObject(entry.op, arguments, expr, entry.label,
+                                positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()),
+                                global_format=self.data_format)
+            if entry.op == "BatchNormalization":
+                layer.scope_names = _scope_names(frame)
+                self.constructed_norms.setdefault(id(expr), layer)
+            return layer
         if kind == "input":
             return self.input_tensor(arguments, expr)
         if kind == "lambda_layer":
             return self.lambda_layer(arguments, expr)
         if kind == "sequential":
-            model = SequentialModel(expr)
+            name = arguments.keywords.get("name")
+            model = SequentialModel(expr, name=name.value if isinstance(name, Const) and isinstance(name.value, str) else "")
             layers = arguments.positional[0] if arguments.positional else arguments.keywords.get("layers")
             if isinstance(layers, Seq):
                 list_node = expr.args[0].value if expr.args and isinstance(expr.args[0].value, cst.List) else None
@@ -765,6 +920,10 @@ class Interpreter(GraphBuilding):
             outputs = arguments.keywords.get("outputs")
             if outputs is None and len(arguments.positional) > 1:
                 outputs = arguments.positional[1]
+            inputs = arguments.keywords.get("inputs", arguments.positional[0] if arguments.positional else None)
+            name = arguments.keywords.get("name")
+            self.record_model(name.value if isinstance(name, Const) and isinstance(name.value, str) else "",
+                              inputs, outputs)
             self._mark_outputs([outputs])
             tensors = list(tensors_in(outputs))
             return FunctionalModel(tensors[0] if tensors else None)
@@ -826,9 +985,10 @@ class Interpreter(GraphBuilding):
         if name == "range" and values and all(isinstance(v, Const) and isinstance(v.value, int) for v in values):
             try:
                 numbers = range(*(v.value for v in values))
-            except (TypeError, ValueError):
+                count = len(numbers)
+            except (TypeError, ValueError, OverflowError):  # len(range(10**20)) overflows
                 return Unknown("range")
-            return Const(tuple(numbers)) if len(numbers) <= MAX_UNROLL else Unknown("range")
+            return Const(tuple(numbers)) if count <= MAX_UNROLL else Unknown("range")
         if name in ("list", "tuple") and values:
             items = self.iterate(values[0])
             return Seq(items, name == "tuple") if items is not None else Unknown(name)
@@ -868,7 +1028,13 @@ class Interpreter(GraphBuilding):
         node = function.node
         if len(self.stack) >= MAX_CALL_DEPTH or node in self.stack:
             return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
-        self.inlined.add(id(node))
+        key = self._trace_key(function, arguments)
+        if key is not None and len(self.graph.nodes) > MEMO_AFTER_NODES:
+            replay = self._traces.get(key)
+            if replay is not None:
+                return self._replay(replay)
+        self.mark_traced(node)
+        before = (set(self.inlined), len(self.models), len(self.sequentials), len(self.graph.outputs))
         frame = Frame(dict(self.globals), function.owner)
         self.bind_parameters(node, arguments, frame, bound_self=function.owner)
         self.stack.append(node)
@@ -878,11 +1044,80 @@ class Interpreter(GraphBuilding):
         finally:
             self.stack.pop()
         if not frame.returns:
-            return Const(None)
-        result = frame.returns[0]
-        for value in frame.returns[1:]:
-            result = merge_values(result, value)
+            result: Any = Const(None)
+        else:
+            result = frame.returns[0]
+            for value in frame.returns[1:]:
+                result = merge_values(result, value)
+        if key is not None and before[1:] == (len(self.models), len(self.sequentials), len(self.graph.outputs)) \
+                and _replayable(result):
+            self._traces[key] = _Trace(result, self.inlined - before[0], self.data_format, self.format_explicit,
+                                       self.statement)
         return result
+
+    # Memoised traces. Eleven levels of helpers that each call the next three
+    # times are 3**11 traces; a helper called again with the same abstract
+    # arguments (the same layers upstream of its tensors, the same constants, the
+    # same data format and branch state) builds the same layers, so once a graph
+    # is large its trace is replayed: the earlier result is returned and the
+    # trace's side effects (helpers marked as traced, the data format it set) are
+    # made again. The work becomes linear in the number of distinct calls. Small
+    # graphs, every ordinary model, are traced in full, call by call.
+
+    def _trace_key(self, function: Function, arguments: Arguments) -> tuple[Any, ...] | None:
+        """What a helper's trace depends on, or None when it cannot be told (methods, mutable arguments)."""
+        if function.owner is not None or self.graph.name == "<module>":
+            return None  # ``self`` and module globals change between calls
+        if getattr(self, "_traces_graph", None) is not self.graph:
+            self._traces_graph = self.graph
+            self._traces: dict[tuple[Any, ...], _Trace] = {}
+            self._ancestry: dict[int, int] = {}
+        parts: list[Any] = [id(function.node), self.data_format, self.format_explicit, self.conditional > 0,
+                            arguments.open_positional, arguments.open_keywords]
+        for name, value in [*((None, v) for v in arguments.positional), *sorted(arguments.keywords.items())]:
+            part = self._abstract(value)
+            if part is None:
+                return None
+            parts.append((name, part))
+        return tuple(parts)
+
+    def _abstract(self, value: Any) -> Any:
+        if isinstance(value, Tensor):
+            return ("tensor", tuple(sorted(self._node_ancestry(n, ANCESTRY_DEPTH) for n in value.nodes)))
+        if isinstance(value, Const):
+            try:
+                hash(value)
+            except TypeError:
+                return None
+            return ("const", type(value.value), value)
+        if isinstance(value, (Unknown, LayerObject, Function)):
+            return ("object", id(value))
+        if isinstance(value, Ref):
+            return ("ref", value.qualname)
+        if isinstance(value, Seq) and value.is_tuple:
+            items = tuple(self._abstract(item) for item in value.items)
+            return None if None in items else ("tuple", items)
+        return None
+
+    def _node_ancestry(self, node_id: int, depth: int) -> int:
+        """A hash of the layers ``depth`` levels upstream of a node: its op, source and data format."""
+        cache_key = node_id * 64 + depth
+        known = self._ancestry.get(cache_key)
+        if known is not None:
+            return known
+        node = self.graph.node(node_id)
+        upstream = () if depth == 0 else tuple(sorted(
+            self._node_ancestry(p.id, depth - 1) for p in self.graph.predecessors(node)))
+        found = hash((node.op, id(node.origin), node.data_format, node.conditional, node.rank, upstream))
+        self._ancestry[cache_key] = found
+        return found
+
+    def _replay(self, trace: _Trace) -> Any:
+        self.inlined |= trace.inlined
+        self.data_format, self.format_explicit = trace.data_format, trace.format_explicit
+        self.statement = trace.statement
+        self._tick()
+        return Seq(list(trace.result.items), True) if isinstance(trace.result, Seq) else trace.result
 
     def bind_parameters(self, node: cst.FunctionDef, arguments: Arguments, frame: Frame,
                         bound_self: Instance | None) -> None:
@@ -896,16 +1131,20 @@ class Interpreter(GraphBuilding):
             name = param.name.value
             if index < len(values):
                 frame.vars[name] = values[index]
+                self._bind_names(name, arguments.names.get(index, ()), frame)
             elif name in arguments.keywords:
                 frame.vars[name] = arguments.keywords[name]
+                self._bind_names(name, arguments.names.get(name, ()), frame)
             elif arguments.open_positional or arguments.open_keywords or param.default is None:
                 frame.vars[name] = Unknown(name)
             else:
                 frame.vars[name] = self.eval(param.default, Frame(self.globals))
+                self._bind_names(name, self.names_of(param.default, Frame(self.globals)), frame)
         for param in params.kwonly_params:
             name = param.name.value
             if name in arguments.keywords:
                 frame.vars[name] = arguments.keywords[name]
+                self._bind_names(name, arguments.names.get(name, ()), frame)
             elif arguments.open_keywords or param.default is None:
                 frame.vars[name] = Unknown(name)
             else:
@@ -917,6 +1156,12 @@ class Interpreter(GraphBuilding):
             known = {p.name.value for p in positional} | {p.name.value for p in params.kwonly_params}
             rest = {k: v for k, v in arguments.keywords.items() if k not in known}
             frame.vars[params.star_kwarg.name.value] = Unknown("**kwargs") if arguments.open_keywords else Mapping(rest)
+
+    @staticmethod
+    def _bind_names(parameter: str, names: tuple[str, ...], frame: Frame) -> None:
+        """A parameter bound from ``bn_eps`` at the call site came through both names."""
+        if names:
+            frame.vars[NAMES_OF + parameter] = names[:MAX_NAMES]
 
     def instantiate(self, cls: cst.ClassDef, arguments: Arguments, expr: cst.Call) -> Any:
         """A local class: a Keras layer by inheritance, a scale op, or a layer to trace into."""
@@ -932,8 +1177,6 @@ class Interpreter(GraphBuilding):
         init = custom_layers.methods(cls).get("__init__")
         if init is not None:
             self.inline(Function(init, instance), arguments, expr)
-        if "call" in custom_layers.methods(cls):
-            self.inlined.add(id(cls))
         return instance
 
     def builtin_base(self, cls: cst.ClassDef, depth: int = 0) -> str | None:
@@ -955,6 +1198,18 @@ class Interpreter(GraphBuilding):
 def _body(node: cst.FunctionDef) -> Iterable[cst.BaseStatement | cst.BaseSmallStatement]:
     body = node.body
     return body.body if isinstance(body, cst.IndentedBlock) else body.body
+
+
+def _scope_names(frame: Frame) -> frozenset[str]:
+    """The names a layer's arguments could have been spelled with where it is constructed."""
+    names = {name for name in frame.vars if not name.startswith(NAMES_OF)}
+    if frame.instance is not None:
+        names.update(f"self.{attribute}" for attribute in frame.instance.attributes)
+    return frozenset(names)
+
+
+def _node_ids(value: Any) -> frozenset[int]:
+    return frozenset(n for tensor in tensors_in(value) for n in tensor.nodes)
 
 
 def _truth(value: Any) -> bool | None:

@@ -88,6 +88,11 @@ class Arguments:
     # A ``*args`` or ``**kwargs`` the frontend could not expand: anything may be in it.
     open_positional: bool = False
     open_keywords: bool = False
+    # The names each argument's value came through, keyed by keyword or position: its own
+    # name (``bn_momentum``, ``self.batch_norm_epsilon`` -> ``batch_norm_epsilon``) and, for
+    # a helper's parameter or an attribute, the names it was bound from. A value known as
+    # a constant keeps them: a name can say the value was meant for another argument.
+    names: dict[str | int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,6 +107,8 @@ class LayerObject:
     positional_names: tuple[str, ...] = ()
     # Keras reads the global image data format when a layer is constructed, not applied.
     global_format: Any = None
+    # Names bound where a normalization layer is constructed (locals, ``self.<attr>``).
+    scope_names: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,6 +118,7 @@ class SequentialModel:
     layers: list[tuple[Any, str, Any]] = field(default_factory=list)
     applied: bool = False
     input_rank: int | None = None
+    name: str = ""  # the model's name= argument, when it is a constant
 
 
 @dataclass
@@ -135,6 +143,7 @@ class Instance:
 
     cls: cst.ClassDef
     attributes: dict[str, Any] = field(default_factory=dict)
+    attribute_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # see Arguments.names
 
 
 @dataclass

@@ -36,6 +36,11 @@ class RenderContext:
     root: Path = field(default_factory=Path.cwd)  # paths in SARIF / GitHub output are relative to it
     version: str = ""
     unsafe_fixes: bool = False  # --unsafe-fixes: unsafe fixes count as fixable ([*])
+    sources: Mapping[str, bytes] = field(default_factory=dict)  # text of files not on disk (standard input)
+    fixed: int | None = None  # --fix: how many findings the written fixes removed
+    # The lowest severity that fails the run, for the summary's note on a run that
+    # shows findings and still exits 0; None where the exit code is decided otherwise.
+    fail_on: Severity | None = None
 
     def rule(self, code: str) -> RuleInfo | None:
         return next((rule for rule in self.rules if rule.code == code), None)
@@ -51,18 +56,24 @@ class RenderContext:
 
 def rule_catalog() -> tuple[RuleInfo, ...]:
     """Every code bnlint can report: the rules, unused-suppression, and the file problems."""
-    from bnlint.diagnostics import IO_ERROR, PARSE_ERROR
-    from bnlint.rules import ALL_RULES
+    from bnlint.diagnostics import ANALYSIS_INCOMPLETE, INTERNAL_ERROR, IO_ERROR, PARSE_ERROR
+    from bnlint.rules import CATALOG
     from bnlint.suppress import UNUSED_SUPPRESSION, UNUSED_SUPPRESSION_SUMMARY
 
     infos = [RuleInfo(r.code, r.name, r.summary, r.severity, r.enabled_by_default, r.fix_safety, r.documentation())
-             for r in ALL_RULES]
+             for r in CATALOG]
     infos.append(RuleInfo(UNUSED_SUPPRESSION[0], UNUSED_SUPPRESSION[1], UNUSED_SUPPRESSION_SUMMARY,
                           Severity.WARNING, enabled_by_default=False))
     infos.append(RuleInfo(PARSE_ERROR[0], PARSE_ERROR[1], "The file is not valid Python; it was not linted.",
                           Severity.ERROR))
     infos.append(RuleInfo(IO_ERROR[0], IO_ERROR[1], "The file could not be read or analysed; it was not linted.",
                           Severity.ERROR))
+    infos.append(RuleInfo(INTERNAL_ERROR[0], INTERNAL_ERROR[1],
+                          "bnlint failed on the file (a bug in bnlint); it was not checked and the run exits 2.",
+                          Severity.ERROR))
+    infos.append(RuleInfo(ANALYSIS_INCOMPLETE[0], ANALYSIS_INCOMPLETE[1],
+                          "A time, step or size budget stopped part of the file's analysis; findings may be missing.",
+                          Severity.INFO))
     return tuple(infos)
 
 

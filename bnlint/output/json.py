@@ -10,6 +10,13 @@ from bnlint.output import RenderContext
 
 
 def as_dict(d: Diagnostic) -> dict[str, Any]:
+    entry = _fields(d)
+    if "cell" in d.extra:  # a notebook finding: ``line`` counts from the first line of this cell
+        entry["cell"] = d.extra["cell"]
+    return entry
+
+
+def _fields(d: Diagnostic) -> dict[str, Any]:
     return {
         "code": d.code,
         "name": d.name,
@@ -26,6 +33,8 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
             "edits": [edit.describe() for edit in d.fix.edits],
         },
         "dynamic": d.dynamic,
+        "related": [{"line": r.line, "column": r.column, "end_line": r.end_line, "end_column": r.end_column,
+                     "message": r.description} for r in d.related],
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bnlint.diagnostics import Diagnostic, Severity
+from bnlint.fix_preview import REPLACEMENT, LineReplacement
 from bnlint.output import RenderContext, RuleInfo, rule_catalog
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -31,15 +32,39 @@ def descriptor(rule: RuleInfo) -> dict[str, Any]:
 
 
 def _location(d: Diagnostic, context: RenderContext) -> dict[str, Any]:
-    relative = context.relative(d.path)
+    return _physical(d.path, (d.line, d.column, d.end_line, d.end_column), context)
+
+
+def _physical(path: str, span: tuple[int, int, int, int], context: RenderContext) -> dict[str, Any]:
+    relative = context.relative(path)
     if Path(relative).is_absolute():
         artifact = {"uri": Path(relative).as_uri()}
     else:
         artifact = {"uri": quote(relative), "uriBaseId": ROOT}
-    region = {"startLine": d.line, "startColumn": d.column}
-    if (d.end_line, d.end_column) > (d.line, d.column):
-        region.update(endLine=d.end_line, endColumn=d.end_column)
+    line, column, end_line, end_column = span
+    region = {"startLine": line, "startColumn": column}
+    if (end_line, end_column) > (line, column):
+        region.update(endLine=end_line, endColumn=end_column)
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
+
+
+def _related(d: Diagnostic, context: RenderContext) -> list[dict[str, Any]]:
+    """The other layers the finding is about (the BN a Dropout feeds, a stage's downsampling)."""
+    return [{"id": i, **_physical(d.path, (r.line, r.column, r.end_line, r.end_column), context),
+             "message": {"text": r.description}} for i, r in enumerate(d.related)]
+
+
+def _fixes(d: Diagnostic, context: RenderContext) -> list[dict[str, Any]]:
+    """The finding's own fix as a SARIF fix: whole lines deleted and the new ones inserted."""
+    replacement = LineReplacement.from_extra(d.extra.get(REPLACEMENT))
+    if d.fix is None or replacement is None or "fix_refused" in d.extra:
+        return []
+    location = _physical(d.path, (replacement.start, 1, replacement.start, 1), context)["physicalLocation"]
+    deleted = {"startLine": replacement.start, "startColumn": 1, "endLine": replacement.end, "endColumn": 1}
+    return [{"description": {"text": f"{d.fix.title} ({d.fix.applicability.value} fix)"},
+             "artifactChanges": [{"artifactLocation": location["artifactLocation"],
+                                  "replacements": [{"deletedRegion": deleted,
+                                                    "insertedContent": {"text": replacement.text}}]}]}]
 
 
 def document(diagnostics: Sequence[Diagnostic], context: RenderContext) -> dict[str, Any]:
@@ -59,8 +84,15 @@ def document(diagnostics: Sequence[Diagnostic], context: RenderContext) -> dict[
             "message": {"text": d.message},
             "locations": [_location(d, context)],
         }
+        if d.related:
+            result["relatedLocations"] = _related(d, context)
         if d.fix is not None:
             result["properties"] = {"fix": {"title": d.fix.title, "applicability": d.fix.applicability.value}}
+            fixes = _fixes(d, context)
+            if fixes:
+                result["fixes"] = fixes
+        if "cell" in d.extra:  # a notebook finding: the region's lines count within this cell
+            result.setdefault("properties", {})["cell"] = d.extra["cell"]
         results.append(result)
     root = Path(os.path.abspath(context.root)).as_uri().rstrip("/") + "/"
     return {
