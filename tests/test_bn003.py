@@ -174,7 +174,7 @@ def test_styles(source):
 def test_strongest_case_message_and_fix():
     [diagnostic] = lint(MODEL_ADD, "BN003")
     assert diagnostic.name == "dropout-variance-shift"
-    assert diagnostic.message.startswith("Dropout(rate=0.5) feeds BatchNormalization directly")
+    assert diagnostic.message.startswith("Dropout(rate=0.5) feeds BatchNormalization (line 7) directly")
     assert "strongest case" in diagnostic.message
     assert diagnostic.fix is not None
     assert diagnostic.fix.applicability.value == "unsafe"

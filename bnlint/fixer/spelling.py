@@ -16,6 +16,7 @@ import libcst as cst
 
 from bnlint.fixer.source import Refused, Source, enclosing, root_name, walk
 from bnlint.graph import DataFormat, LayerNode
+from bnlint.ops import Family
 
 
 def layer_class(src: Source, name: str) -> tuple[str, str | None]:
@@ -32,8 +33,9 @@ def layer_class(src: Source, name: str) -> tuple[str, str | None]:
                 continue
             if node.op == name and node.label == name:
                 return src.code(call.func), None
+            # ``keras.Input`` and ``keras.Model`` live outside the layers namespace: not a spelling of it.
             if namespace is None and isinstance(call.func, cst.Attribute) and call.func.attr.value == node.label \
-                    and node.op == node.label:
+                    and node.op == node.label and node.family not in (Family.INPUT, Family.MODEL):
                 namespace = src.code(call.func.value)
     if namespace is not None:
         return f"{namespace}.{name}", None
