@@ -25,7 +25,7 @@ from bnlint.output import statistics as statistics_output
 from bnlint.output import text as text_output
 from bnlint.rules import BY_CODE, CATALOG
 from bnlint.workers import ProgressLine, default_jobs
-from bnlint import noqa, stdin
+from bnlint import graph_command, noqa, stdin
 from bnlint.config import Settings
 from bnlint.diagnostics import Diagnostic
 from bnlint.discovery import discover
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bnlint",
         description="Lint BatchNormalization usage in Keras / TensorFlow model code.",
-        epilog="Other commands: 'bnlint rule CODE' explains a rule; 'bnlint rules' lists them all.",
+        epilog="Other commands: 'bnlint rule CODE' explains a rule; 'bnlint rules' lists them all; "
+               "'bnlint graph PATHS' shows the layer graphs it builds.",
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or folders to lint (default: .)")
     parser.add_argument("--select", action="append", metavar="CODES",
@@ -116,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_rules(args[1:])
         if args[:1] == ["server"]:
             return serve(args[1:])
+        if args[:1] == ["graph"]:
+            return graph_command.main(args[1:])
         if args[:1] == ["check"]:
             args = args[1:]
         return check(build_parser().parse_args(args))
