@@ -191,7 +191,7 @@ BN_ARGUMENT_WORDS: dict[str, tuple[str, ...]] = {
     "center": ("center",),
     "scale": ("scale",),
 }
-_NAME_WORD = re.compile(r"[a-z]+|[A-Z][a-z]*|[A-Z]+(?![a-z])|\d+")
+_NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
 
 
 def named_for(name: str) -> set[str]:

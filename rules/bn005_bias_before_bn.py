@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bnlint.analysis import axis_matches
+from bnlint.analysis import axis_matches, bn_axis
 from bnlint.config import Settings
 from bnlint.diagnostics import Applicability, Edit, Finding, Fix, Severity
 from bnlint.graph import LayerGraph, LayerNode
@@ -32,7 +32,9 @@ whose output reaches a `BatchNormalization` on its channel axis through nothing
 but pooling, `Flatten` or a `Reshape` to features, and feeds nothing else. Not
 through an activation, `Dropout` (its mask multiplies the bias) or zero padding
 (padding adds positions without the bias), and not when the BN is frozen
-(`trainable=False`) or normalizes another axis (BN001's finding).
+(`trainable=False`) or normalizes another axis (BN001's finding). A bias written
+out as `use_bias=True` is taken as deliberate (converted weights that have one) and
+not reported.
 
 ## Why is this bad?
 BN subtracts the batch mean of each channel, and the mean of `x + b` is
@@ -73,7 +75,7 @@ def conv_bn(x, filters):
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
         for linear in graph.by_family(Family.CONV, Family.DENSE):
-            if linear.known("use_bias", True) is not True or linear.conditional:
+            if linear.known("use_bias", True) is not True or linear.conditional or _written_true(linear):
                 continue
             bn = _normalizing_consumer(graph, linear)
             if bn is None:
@@ -87,6 +89,12 @@ def conv_bn(x, filters):
             yield Finding(linear.origin, message + note, fix=fix)
 
 
+def _written_true(linear: LayerNode) -> bool:
+    """``use_bias=True`` spelled out: a deliberate bias (converted weights have one), as ``scale=True`` is for BN020."""
+    value = linear.arg("use_bias")
+    return value is not None and value.expression == "True"
+
+
 def _normalizing_consumer(graph: LayerGraph, linear: LayerNode) -> LayerNode | None:
     """The BN that ``linear``'s output alone reaches through bias-preserving ops, if any."""
     current = linear
@@ -97,7 +105,10 @@ def _normalizing_consumer(graph: LayerGraph, linear: LayerNode) -> LayerNode | N
         nxt = consumers[0]
         if nxt.op == "BatchNormalization":
             frozen = nxt.known("trainable", True) is not True
-            return nxt if not frozen and not nxt.conditional and axis_matches(graph, nxt) is True else None
+            # A Dense's features are on its last axis at any rank: BN's default axis is theirs.
+            on_features = current is linear and linear.family is Family.DENSE and bn_axis(nxt) == -1
+            axis_right = on_features or axis_matches(graph, nxt) is True
+            return nxt if not frozen and not nxt.conditional and axis_right else None
         if nxt.family in _SHIFT_EQUIVARIANT or nxt.op in ("Flatten", "Reshape") and nxt.rank == 2:
             current = nxt
             continue

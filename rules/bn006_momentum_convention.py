@@ -32,7 +32,8 @@ PyTorch's 0.1 pasted into Keras keeps only 10% of the history at each step: the
 statistics used at inference are those of the last few batches, and evaluation
 accuracy jumps from one batch to the next. The Keras equivalent of PyTorch's 0.1
 is 0.9. Values such as 0.9, 0.99 or 0.997 are the Keras convention and are not
-reported.
+reported, nor is `momentum=0` (moving statistics of the last batch), which is no
+framework's default and is set on purpose, as in tests of the update rule.
 
 ## Fix safety
 The fix writes `momentum=1 - m` (0.1 becomes 0.9) in the reported call. It is
@@ -72,8 +73,10 @@ def conv_bn(x, filters, bn_momentum=0.9):
             if momentum is None or not momentum.known or not _is_number(momentum.constant):
                 continue
             value = momentum.constant
-            if value >= _THRESHOLD or swapped_name("momentum", momentum) is not None:
-                continue  # a momentum fed from an epsilon's name is BN019's one finding
+            if value >= _THRESHOLD or value == 0 or swapped_name("momentum", momentum) is not None:
+                # 0 is "use the last batch", set on purpose (unit tests of the update rule), and in
+                # neither convention a default; a momentum fed from an epsilon's name is BN019's finding.
+                continue
             keras_value = _complement(value)
             via = _via(momentum.expression, momentum.names, value)
             message = (f"BatchNormalization momentum={value:g}{via} keeps {value * 100:g}% of the moving statistics "
