@@ -14,7 +14,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint import fixer, notebook, suppress
 from bnlint.cache import ResultCache
-from bnlint.config import Settings, resolve_codes
+from bnlint.config import Settings, check_per_file_ignores, resolve_codes
 from bnlint.diagnostics import (
     ANALYSIS_INCOMPLETE,
     INTERNAL_ERROR,
@@ -50,6 +50,7 @@ def enabled_codes(settings: Settings) -> set[str]:
     defaults = {rule.code: rule.enabled_by_default for rule in CATALOG}  # dynamic rules are selectable too
     defaults[suppress.UNUSED_SUPPRESSION[0]] = False
     # Only when selected by its own code: ``ALL`` in a rule test must not start reporting comments.
+    check_per_file_ignores(settings, list(defaults))
     return resolve_codes(settings.selection_layers(), defaults, explicit_only=[suppress.UNUSED_SUPPRESSION[0]])
 
 

@@ -323,6 +323,25 @@ def load_settings(
     return apply_config(settings, read_config(path), path)
 
 
+def check_per_file_ignores(settings: Settings, known: Sequence[str]) -> None:
+    """Every code in ``per-file-ignores`` names a rule (or a prefix of one): a typo would ignore nothing."""
+    for rule in settings.per_file_ignores:
+        for code in rule.codes:
+            if code != "ALL" and not any(k.startswith(code) for k in known):
+                origin = settings.config_file or "the configuration"
+                raise ConfigError(f"{origin}: 'per-file-ignores.{rule.pattern}': unknown rule code {code!r}"
+                                  f"{code_hint(code, known)} (known rules: {', '.join(sorted(known))})")
+
+
+def code_hint(selector: str, known: Iterable[str]) -> str:
+    """``; did you mean 'BN003'?`` for a mistyped code; a dropped repeated digit (``BN03``) is the likeliest."""
+    codes = sorted(known)
+    dropped = [code for code in codes if len(code) == len(selector) + 1 and any(
+        code[:i] + code[i + 1:] == selector and (code[i - 1:i] == code[i] or code[i + 1:i + 2] == code[i])
+        for i in range(len(code)))]
+    return f"; did you mean {dropped[0]!r}?" if dropped else _did_you_mean(selector, codes)
+
+
 def resolve_codes(
     layers: Sequence[RuleSelection], default_on: Mapping[str, bool], explicit_only: Iterable[str] = (),
 ) -> set[str]:
@@ -340,8 +359,7 @@ def resolve_codes(
     for layer in layers:
         for selector in (*layer.select, *layer.extend_select, *layer.ignore):
             if selector != "ALL" and not any(code.startswith(selector) for code in known):
-                hint = _did_you_mean(selector, known)
-                raise ConfigError(f"{layer.origin}: unknown rule selector {selector!r}{hint} "
+                raise ConfigError(f"{layer.origin}: unknown rule selector {selector!r}{code_hint(selector, known)} "
                                   f"(known rules: {', '.join(known)})")
         chosen = set() if layer.select else set(enabled)
         for code in known:
