@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -74,6 +75,9 @@ def lint_files(files: Iterable[Path], settings: Settings, rules: list[Rule], *, 
         if result is None:
             index, path, _ = next(misses)
             assert index == done
+            linting = getattr(progress, "linting", None)
+            if linting is not None:
+                linting(str(path))  # results come in order: this is the file the run waits for
             result = next(linted)
         if progress is not None:
             progress(done + 1, len(paths))
@@ -199,29 +203,67 @@ def _portable(diagnostic: Diagnostic) -> Diagnostic:
 
 
 class ProgressLine:
-    """``bnlint: 1200/3970 files`` on one self-erasing line, for long runs on a terminal."""
+    """``bnlint: 1200/3970 files`` on one self-erasing line, for long runs on a terminal.
+
+    When one file holds the run up for more than ``SLOW_FILE`` seconds the line
+    names it (``linting models/huge.py (3 s)``), whatever the length of the run,
+    so a long wait is never a silent one. A watchdog thread redraws it.
+    """
 
     MIN_FILES = 200  # a shorter run ends before the line would be worth reading
     INTERVAL = 0.1  # seconds between redraws
+    SLOW_FILE = 1.0  # seconds one file may take before the line names it
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stderr
         self.shown = False
         self.last = 0.0
+        self.counts = (0, 0)
+        self.current: tuple[str, float] | None = None  # the file the run waits for, and since when
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.watchdog: threading.Thread | None = None
 
     def __call__(self, done: int, total: int) -> None:
-        if total < self.MIN_FILES:
-            return
-        now = time.monotonic()
-        if done < total and now - self.last < self.INTERVAL:
-            return
-        self.last = now
-        self.stream.write(f"\rbnlint: {done}/{total} files")
+        with self.lock:
+            self.counts = (done, total)
+            self.current = None
+            if total < self.MIN_FILES and not self.shown:
+                return
+            now = time.monotonic()
+            if done < total and now - self.last < self.INTERVAL:
+                return
+            self.last = now
+            self._draw(f"bnlint: {done}/{total} files")
+
+    def linting(self, path: str) -> None:
+        """The run now waits for ``path``; past ``SLOW_FILE`` seconds the line says so."""
+        with self.lock:
+            self.current = (path, time.monotonic())
+        if self.watchdog is None:
+            self.watchdog = threading.Thread(target=self._watch, name="bnlint-progress", daemon=True)
+            self.watchdog.start()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(self.INTERVAL * 2):
+            with self.lock:
+                if self.current is None:
+                    continue
+                path, since = self.current
+                waited = time.monotonic() - since
+                if waited >= self.SLOW_FILE:
+                    done, total = self.counts
+                    self._draw(f"bnlint: {done}/{total} files, linting {path} ({waited:.0f} s)")
+
+    def _draw(self, text: str) -> None:
+        self.stream.write(f"\r{text}\033[K")
         self.stream.flush()
         self.shown = True
 
     def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self.shown = False
+        with self.lock:
+            self.current = None
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self.shown = False
