@@ -35,10 +35,16 @@ that is also downsampled by pooling or a strided conv) reports:
 2. a stage that has a BN, but whose skip connection taps the tensor *before* it
    (`concatenate([up, conv2])` while `BatchNormalization()(conv2)` feeds the next
    stage), at the skip argument.
-Severity is warning when the model normalizes other stages, or for shape 2; info
-when the U-Net has no normalization at all (the original U-Net had none), where
-the message also names `GroupNormalization` for small batches. A `concatenate` of
-parallel branches without upsampling (Inception) is not a U-Net.
+The first encoder stage, the one applied to the model input (no downsampling
+before it), is not reported for shape 1 when another encoder stage of the same
+U-Net is normalized: pix2pix (its C64 layer) and DCGAN (the discriminator's input
+layer) leave it out on purpose.
+Severity is warning when other encoder stages of this U-Net are normalized, or for
+shape 2; info when its encoder has no normalization at all (the original U-Net had
+none), where the message also names `GroupNormalization` for small batches. A
+`concatenate` of parallel branches without upsampling (Inception) is not a U-Net.
+The message names the stage's last conv and its downsampling op (a pooling, or the
+next stage's strided conv) with their lines.
 
 ## Why is this bad?
 An encoder stage's tensor is used twice: by the next, downsampled stage and by the
@@ -48,7 +54,10 @@ scale drifts from the upsampled path they are concatenated with.
 
 ## Fix safety
 Unsafe: it inserts `BatchNormalization()` after the stage's conv (shape 1) or takes
-the skip from the BN output (shape 2), which changes the model.
+the skip from the BN output (shape 2), which changes the model. When the conv is
+written once and applied in several places (a helper, a loop), the BN goes into every
+one of them, so the fix is offered only when none of those places is normalized
+already or is the exempt first stage.
 
 ## References
 - The accepted answer to the Stack Overflow question on BN in non-sequential Keras
@@ -56,6 +65,10 @@ the skip from the BN output (shape 2), which changes the model.
   the decoder.
 - O. Ronneberger, P. Fischer, T. Brox, "U-Net", MICCAI 2015 (no normalization,
   batch of one tile).
+- P. Isola et al., "Image-to-Image Translation with Conditional Adversarial
+  Networks" (pix2pix), CVPR 2017: no BatchNorm on the first C64 layer.
+- A. Radford, L. Metz, S. Chintala, "Unsupervised Representation Learning with
+  Deep Convolutional GANs" (DCGAN), ICLR 2016: no BN on the discriminator's input layer.
 """
     bad = Example("""
 from keras import layers
