@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ from bnlint.config import Settings
 from bnlint.diagnostics import Diagnostic
 from bnlint.discovery import discover
 from bnlint.output import settings as settings_output
+from bnlint.output import RuleInfo
 
 RENDERERS = {
     "text": text_output.render, "full": full_output.render, "json": json_output.render,
@@ -283,9 +285,12 @@ def explain_rule(args: list[str]) -> int:
 
 
 def list_rules(args: list[str]) -> int:
-    if args not in ([], ["--markdown"]):
-        raise ConfigError("usage: bnlint rules [--markdown]")
-    if args:
+    if args in (["--output-format", "json"], ["--output-format=json"]):
+        sys.stdout.write(json.dumps([rule_json(r) for r in rule_catalog()], indent=2) + "\n")
+        return 0
+    if args not in ([], ["--markdown"], ["--output-format", "text"], ["--output-format=text"]):
+        raise ConfigError("usage: bnlint rules [--markdown | --output-format text|json]")
+    if args == ["--markdown"]:
         sys.stdout.write(rules_markdown_table())
         return 0
     rows = [("code", "name", "severity", "default", "fix")]
@@ -296,6 +301,13 @@ def list_rules(args: list[str]) -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
+
+
+def rule_json(rule: RuleInfo) -> dict[str, object]:
+    """One code's metadata for tools: what ``bnlint rules`` shows, and the rule's full documentation."""
+    return {"code": rule.code, "name": rule.name, "summary": rule.summary, "severity": rule.severity.label,
+            "enabled_by_default": rule.enabled_by_default, "fix": rule.fix_safety,
+            "documentation": rule.documentation}
 
 
 def rules_markdown_table() -> str:
