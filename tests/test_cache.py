@@ -28,7 +28,7 @@ from keras import layers
 def build(inputs):
     x = layers.Conv2D(32, 3)(inputs)
     x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
+    x = layers.Lambda(lambda t: t * 2.0)(x)
     return layers.Conv2D(32, 3)(x)
 """
 

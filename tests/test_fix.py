@@ -53,15 +53,16 @@ def test_fix_writes_safe_fixes_and_reports_nothing_left(project):
 
 
 def test_check_marks_fixable_findings_and_counts_them(project):
-    shutil.copy(EXAMPLES / "sequential_cnn.py", project / "model.py")
-    run = bnlint("model.py", cwd=project)
+    shutil.copy(EXAMPLES / "sequential_cnn.py", project / "model.py")  # three unsafe BN003 fixes
+    shutil.copy(EXAMPLES / "bn002_redundant_scale.py", project / "caffe.py")  # three safe BN002 fixes
+    run = bnlint("model.py", "caffe.py", cwd=project)
     assert run.returncode == 1
     lines = run.stdout.splitlines()
-    assert sum(" BN002 [*] " in line for line in lines) == 4
+    assert sum(" BN002 [*] " in line for line in lines) == 3
     assert sum(" BN003 " in line and "[*]" not in line for line in lines) == 3
-    assert lines[-1] == "Found 7 problems. [*] 4 fixable with --fix (3 more with --unsafe-fixes)."
-    unsafe = bnlint("--unsafe-fixes", "model.py", cwd=project)
-    assert unsafe.stdout.splitlines()[-1] == "Found 7 problems. [*] 7 fixable with --fix --unsafe-fixes."
+    assert lines[-1] == "Found 6 problems (6 warnings). [*] 3 fixable with --fix (3 more with --unsafe-fixes)."
+    unsafe = bnlint("--unsafe-fixes", "model.py", "caffe.py", cwd=project)
+    assert unsafe.stdout.splitlines()[-1] == "Found 6 problems (6 warnings). [*] 6 fixable with --fix --unsafe-fixes."
 
 
 def test_refused_fix_is_not_marked_fixable(project):
@@ -73,13 +74,13 @@ def test_refused_fix_is_not_marked_fixable(project):
 
 
 def test_fix_without_unsafe_leaves_unsafe_findings(project):
-    path = project / "model.py"
-    shutil.copy(EXAMPLES / "sequential_cnn.py", path)
-    run = bnlint("--fix", "--show-fixes", "model.py", cwd=project)
+    shutil.copy(EXAMPLES / "sequential_cnn.py", project / "model.py")
+    shutil.copy(EXAMPLES / "bn002_redundant_scale.py", project / "caffe.py")
+    run = bnlint("--fix", "--show-fixes", "model.py", "caffe.py", cwd=project)
     assert run.returncode == 1
     assert "BN002" not in run.stdout.split("Fixed")[0]
     assert run.stdout.count(" BN003 ") == 3
-    assert "Fixed 4 problems:" in run.stdout and "4 × BN002 (redundant-scale)" in run.stdout
+    assert "Fixed 3 problems:" in run.stdout and "3 × BN002 (redundant-scale)" in run.stdout
 
 
 def test_unsafe_fixes_fix_everything_in_the_examples(project):
@@ -88,7 +89,7 @@ def test_unsafe_fixes_fix_everything_in_the_examples(project):
     run = bnlint("--fix", "--unsafe-fixes", "--show-fixes", ".", cwd=project)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("All checks passed!")
-    assert "Fixed 19 problems:" in run.stdout
+    assert "Fixed 14 problems:" in run.stdout
 
 
 def test_diff_prints_and_writes_nothing(project):

@@ -22,15 +22,15 @@ def block_{i}(inputs):
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 """,
-    # BN002 with a safe fix, in a Sequential list.
+    # BN002 with a safe fix, in a Sequential list: a Lambda repeats BN's scale.
     """import keras
 from keras import layers
 
 model_{i} = keras.Sequential([
     layers.Conv2D({f}, 3),
     layers.BatchNormalization(),
+    layers.Lambda(lambda t: t * 0.5),
     layers.ReLU(),
-    layers.Conv2D({f}, 3),
 ])
 """,
     # BN003: dropout before BN.
