@@ -20,7 +20,7 @@ FILE_SECONDS = 20.0
 
 
 class FileBudget:
-    def __init__(self, seconds: float = FILE_SECONDS) -> None:
+    def __init__(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
         self.seconds = seconds
         self.cut_short: list[str] = []  # one reason per entry that a budget stopped
@@ -41,10 +41,10 @@ def current() -> FileBudget | None:
 
 
 @contextmanager
-def file_budget(seconds: float = FILE_SECONDS) -> Iterator[FileBudget]:
-    """Analyse one file under ``seconds``; a nested call keeps the outer (earlier) deadline."""
+def file_budget(seconds: float | None = None) -> Iterator[FileBudget]:
+    """Analyse one file under ``seconds`` (default FILE_SECONDS); a nested call keeps the outer, earlier deadline."""
     outer = _current.get()
-    budget = FileBudget(seconds)
+    budget = FileBudget(FILE_SECONDS if seconds is None else seconds)
     if outer is not None and outer.deadline < budget.deadline:
         budget.deadline = outer.deadline
     token = _current.set(budget)

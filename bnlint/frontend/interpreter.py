@@ -18,7 +18,7 @@ from typing import Any
 
 import libcst as cst
 
-from bnlint.frontend import budget, custom_layers, keras_api
+from bnlint.frontend import budget, custom_layers, keras_api, namespaces
 from bnlint.frontend.builder import POSITIONAL_PARAMETERS, GraphBuilding
 from bnlint.frontend.models import ModelSpan
 from bnlint.frontend.values import (
@@ -141,13 +141,16 @@ class BudgetExceeded(Exception):
 
 
 class Frame:
-    __slots__ = ("vars", "instance", "returns", "stopped")
+    __slots__ = ("vars", "instance", "returns", "stopped", "global_names")
 
-    def __init__(self, variables: dict[str, Any], instance: Instance | None = None) -> None:
+    def __init__(self, variables: dict[str, Any], instance: Instance | None = None,
+                 global_names: set[str] | None = None) -> None:
         self.vars = variables
         self.instance = instance
         self.returns: list[Any] = []
         self.stopped = False  # a return/raise/break ended the current block
+        # Names a ``global`` statement of the function made module-level (shared by its blocks).
+        self.global_names: set[str] = set() if global_names is None else global_names
 
 
 def merge_values(a: Any, b: Any) -> Any:
@@ -366,7 +369,9 @@ class Interpreter(GraphBuilding):
                     frame.vars[root] = Ref(root)
         elif isinstance(small, cst.ImportFrom):
             self.exec_import_from(small, frame)
-        elif isinstance(small, (cst.Global, cst.Nonlocal, cst.Pass, cst.Del, cst.Assert)):
+        elif isinstance(small, cst.Global):
+            frame.global_names.update(item.name.value for item in small.names)
+        elif isinstance(small, (cst.Nonlocal, cst.Pass, cst.Del, cst.Assert)):
             pass
 
     def names_of(self, expr: cst.BaseExpression, frame: Frame) -> tuple[str, ...]:
@@ -424,12 +429,12 @@ class Interpreter(GraphBuilding):
         before = [dict(i.attributes) for i in instances]
         self.conditional += 1
         try:
-            branch = Frame(dict(frame.vars), frame.instance)
+            branch = Frame(dict(frame.vars), frame.instance, frame.global_names)
             self.exec_block(stmt.body.body, branch)
             after_branch = [dict(i.attributes) for i in instances]
             for instance, attributes in zip(instances, before):
                 instance.attributes = dict(attributes)
-            other = Frame(dict(frame.vars), frame.instance)
+            other = Frame(dict(frame.vars), frame.instance, frame.global_names)
             self._exec_else(orelse, other)
         finally:
             self.conditional -= 1
@@ -472,7 +477,7 @@ class Interpreter(GraphBuilding):
 
     def exec_loop_body(self, body: cst.BaseSuite, frame: Frame, passes: int) -> None:
         for _ in range(passes):
-            inner = Frame(frame.vars, frame.instance)
+            inner = Frame(frame.vars, frame.instance, frame.global_names)
             self.exec_block(body.body, inner)
             frame.returns.extend(inner.returns)
 
@@ -489,6 +494,8 @@ class Interpreter(GraphBuilding):
     def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             frame.vars[target.value] = value
+            if target.value in frame.global_names:
+                self.globals[target.value] = value  # later calls of other functions see it
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             items = _unpack(value, len(elements))
@@ -695,6 +702,9 @@ class Interpreter(GraphBuilding):
             return BoundBuiltin(f"list.{name}", base)
         if isinstance(base, Mapping) and name in ("get", "items", "keys", "values", "update"):
             return BoundBuiltin(f"dict.{name}", base)
+        if isinstance(base, Unknown) or isinstance(base, Const) and base.value is None:
+            # ``layers = None`` at module level, filled in through ``global`` by a factory
+            return namespaces.keras_attribute(expr.value, name) or Unknown(name)
         return Unknown(name)
 
     def class_attribute(self, cls: cst.ClassDef, name: str, expression: str) -> Any:
