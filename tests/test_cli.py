@@ -44,6 +44,7 @@ model = keras.Sequential([
 ])
 """
 
+# BN020 (info, off by default) at line 6, column 9.
 INFO_ONLY = """\
 from keras import layers
 
@@ -144,7 +145,7 @@ def test_text_output_sorted_by_path_then_position(tmp_path):
     write(tmp_path, "b_model.py", MIXED)
     write(tmp_path, "a_stem.py", AXIS_BUG)
     write(tmp_path, "pkg/c_block.py", INFO_ONLY)
-    result = bnlint(".", cwd=tmp_path)
+    result = bnlint(".", "--extend-select", "BN020", cwd=tmp_path)
     assert result.returncode == 1
     found, summary = parsed(result.stdout)
     rows = [(f["path"], int(f["line"]), int(f["col"]), f["code"]) for f in found]
@@ -152,7 +153,7 @@ def test_text_output_sorted_by_path_then_position(tmp_path):
         ("a_stem.py", 6, 9, "BN001"),
         ("b_model.py", 7, 5, "BN001"),
         ("b_model.py", 9, 5, "BN003"),
-        (os.path.join("pkg", "c_block.py"), 6, 9, "BN002"),
+        (os.path.join("pkg", "c_block.py"), 6, 9, "BN020"),
     ]
     assert rows == sorted(rows)
     assert summary.startswith("Found 4 problems")
@@ -283,6 +284,7 @@ FAIL_ON = [
 @pytest.fixture(scope="module")
 def fail_on_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fail_on")
+    write(folder, "bnlint.toml", 'extend-select = ["BN020"]\n')  # INFO_ONLY's finding is an opt-in rule
     write(folder, "info_only.py", INFO_ONLY)
     write(folder, "mixed.py", MIXED)
     return run_all(folder, [(*(("--fail-on", level) if level else ()), name) for name, level, _ in FAIL_ON])

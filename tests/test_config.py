@@ -219,12 +219,14 @@ def test_unknown_selector_gets_a_suggestion() -> None:
 
 def test_config_select_and_cli_override(tmp_path: Path) -> None:
     write(tmp_path / "m.py", MIXED_MODEL)
-    assert {"BN002", "BN003"} <= _codes(bnlint("m.py", cwd=tmp_path).stdout)
+    default = _codes(bnlint("m.py", cwd=tmp_path).stdout)
+    assert "BN003" in default and "BN020" not in default  # BN020 is off by default
     write(tmp_path / "bnlint.toml", "select = ['BN003']\n")
     assert _codes(bnlint("m.py", cwd=tmp_path).stdout) == {"BN003"}
-    assert _codes(bnlint("m.py", "--select", "BN002", cwd=tmp_path).stdout) == {"BN002"}
-    assert _codes(bnlint("m.py", "--extend-select", "BN002", cwd=tmp_path).stdout) == {"BN002", "BN003"}
-    assert _codes(bnlint("m.py", "--isolated", cwd=tmp_path).stdout) >= {"BN002", "BN003"}
+    assert _codes(bnlint("m.py", "--select", "BN020", cwd=tmp_path).stdout) == {"BN020"}
+    assert _codes(bnlint("m.py", "--extend-select", "BN020", cwd=tmp_path).stdout) == {"BN020", "BN003"}
+    isolated = _codes(bnlint("m.py", "--isolated", cwd=tmp_path).stdout)
+    assert "BN003" in isolated and "BN020" not in isolated
 
 
 def test_config_ignore_then_cli_select_reenables(tmp_path: Path) -> None:
@@ -253,12 +255,12 @@ def test_explicit_config_path(tmp_path: Path) -> None:
 
 
 def test_fail_on_from_config_and_cli(tmp_path: Path) -> None:
-    write(tmp_path / "m.py", MIXED_MODEL)  # an info (BN002) and a warning (BN003)
+    write(tmp_path / "m.py", MIXED_MODEL)  # an info (BN020, when selected) and a warning (BN003)
     write(tmp_path / "bnlint.toml", "fail-on = 'error'\n")
     run = bnlint("m.py", cwd=tmp_path)
     assert run.returncode == 0 and "BN003" in run.stdout
     assert bnlint("m.py", "--fail-on", "warning", cwd=tmp_path).returncode == 1
-    write(tmp_path / "bnlint.toml", "fail-on = 'info'\nselect = ['BN002']\n")
+    write(tmp_path / "bnlint.toml", "fail-on = 'info'\nselect = ['BN020']\n")
     assert bnlint("m.py", cwd=tmp_path).returncode == 1
 
 
