@@ -27,6 +27,7 @@ from bnlint.frontend.values import (
     Arguments,
     BoundBuiltin,
     Const,
+    Default,
     Function,
     FunctionalModel,
     Instance,
@@ -261,7 +262,8 @@ class Interpreter(GraphBuilding):
         for param in params:
             name = param.name.value
             if param.default is not None:
-                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+                value = self.eval(param.default, Frame(self.globals))
+                frame.vars[name] = Default(value.value) if isinstance(value, Const) else value
             else:
                 frame.vars[name] = Unknown(name)
         for star in (node.params.star_arg, node.params.star_kwarg):
@@ -376,7 +378,7 @@ class Interpreter(GraphBuilding):
 
     def names_of(self, expr: cst.BaseExpression, frame: Frame) -> tuple[str, ...]:
         """The names a value came through: its own, then those it was bound from."""
-        if isinstance(expr, cst.Name):
+        if isinstance(expr, cst.Name) and expr.value not in ("True", "False", "None"):
             earlier = frame.vars.get(NAMES_OF + expr.value)
             return (expr.value, *(earlier if isinstance(earlier, tuple) else ()))[:MAX_NAMES]
         if isinstance(expr, cst.Attribute):
@@ -624,7 +626,7 @@ class Interpreter(GraphBuilding):
 
     def _eval_Comparison(self, expr: cst.Comparison, frame: Frame) -> Any:
         left = self.eval(expr.left, frame)
-        result = True
+        result, soft = True, False
         for target in expr.comparisons:
             right = self.eval(target.comparator, frame)
             fn = _COMPARE.get(type(target.operator))
@@ -634,8 +636,9 @@ class Interpreter(GraphBuilding):
                 result = result and bool(fn(left.value, right.value))
             except Exception:
                 return Unknown("comparison")
+            soft = soft or isinstance(left, Default) or isinstance(right, Default)
             left = right
-        return Const(result)
+        return Default(result) if soft else Const(result)
 
     def _eval_IfExp(self, expr: cst.IfExp, frame: Frame) -> Any:
         truth = _truth(self.eval(expr.test, frame))
@@ -1223,6 +1226,8 @@ def _node_ids(value: Any) -> frozenset[int]:
 
 
 def _truth(value: Any) -> bool | None:
+    if isinstance(value, Default):
+        return None  # a caller may pass another value: both ways are possible
     if isinstance(value, Const):
         try:
             return bool(value.value)

@@ -32,6 +32,15 @@ class Const:
 
 
 @dataclass(frozen=True)
+class Default(Const):
+    """A parameter's default in a function analysed on its own, with no caller known.
+
+    It is the value a rule sees (a BN ``momentum=0.1`` default is a finding), but
+    a caller may pass any other, so a branch it alone decides runs both ways.
+    """
+
+
+@dataclass(frozen=True)
 class Ref:
     """A dotted name outside this module (``keras.layers.Conv2D``, ``tensorflow``)."""
 

@@ -1,0 +1,133 @@
+"""The graph sees the BN layers a reader sees: layer namespaces handed around, default-guarded
+branches, loop-carried tensors. Each case builds the real graph from real LibCST parsing."""
+from __future__ import annotations
+
+from lintutil import findings, graphs
+
+
+def _ops(source: str) -> list[str]:
+    return [n.op for g in graphs(source) for n in g.nodes if n.op not in ("Input", "Unknown")]
+
+
+def test_submodules_from_a_factory_filled_in_through_global():
+    source = """
+    from . import get_submodules_from_kwargs
+
+    backend = None
+    layers = None
+    models = None
+
+    def conv_bn(x, filters):
+        bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
+        x = layers.Conv2D(filters, 3)(x)
+        x = layers.BatchNormalization(axis=bn_axis)(x)
+        return layers.Activation("relu")(x)
+
+    def Net(input_shape=(32, 32, 3), **kwargs):
+        global backend, layers, models
+        backend, layers, models, utils = get_submodules_from_kwargs(kwargs)
+        inputs = layers.Input(shape=input_shape)
+        x = conv_bn(inputs, 16)
+        x = layers.Conv2D(8, 3, data_format="channels_first")(x)
+        x = layers.BatchNormalization()(x)  # expect: BN001 error
+        return models.Model(inputs, x)
+    """
+    assert _ops(source).count("BatchNormalization") == 2
+    assert findings(source, "BN001") == [("BN001", 20, 9, "error")]
+
+
+def test_an_object_standing_in_for_the_layers_module():
+    source = """
+    from tf_keras.src.layers import VersionAwareLayers
+
+    layers = VersionAwareLayers()
+
+    def stem(x):
+        x = layers.Conv2D(32, 3, data_format="channels_first")(x)
+        return layers.BatchNormalization()(x)
+    """
+    assert _ops(source) == ["Conv2D", "BatchNormalization"]
+    assert [code for code, *_ in findings(source, "BN001")] == ["BN001"]
+
+
+def test_layers_as_a_function_argument_and_a_class_attribute():
+    source = """
+    def block(x, layers):
+        x = layers.Conv2D(8, 3)(x)
+        return layers.BatchNormalization()(x)
+
+    class Head:
+        def __init__(self, layers_module):
+            self.layers = layers_module
+
+        def call(self, x):
+            y = self.layers.Dense(4)(x)
+            return self.layers.add([self.layers.BatchNormalization()(y), x])
+    """
+    assert _ops(source) == ["Conv2D", "BatchNormalization", "Dense", "BatchNormalization", "Add"]
+
+
+def test_a_set_add_is_no_merge():
+    source = """
+    from keras import layers
+
+    def block(x, seen):
+        x = layers.BatchNormalization()(layers.Conv2D(8, 3)(x))
+        seen.add(x)
+        return x
+    """
+    assert "Add" not in _ops(source)
+
+
+def test_a_branch_decided_only_by_a_parameter_default_runs_both_ways():
+    source = """
+    from keras import layers
+
+    def residual_block(x, filters, use_pre_activation=False, momentum=0.1):
+        if use_pre_activation:
+            x = layers.BatchNormalization(momentum=momentum)(x)
+            x = layers.Activation("relu")(x)
+        y = layers.Conv2D(filters, 3, padding="same")(x)
+        if not use_pre_activation:
+            y = layers.BatchNormalization(momentum=momentum)(y)
+        return layers.add([x, y])
+    """
+    [graph] = graphs(source)
+    bns = [n for n in graph.nodes if n.op == "BatchNormalization"]
+    assert len(bns) == 2
+    # The default is still the value a rule sees.
+    assert {n.known("momentum") for n in bns} == {0.1}
+
+
+def test_a_caller_that_passes_the_argument_decides_the_branch():
+    source = """
+    from keras import layers
+
+    def block(x, use_bn=False):
+        x = layers.Conv2D(8, 3)(x)
+        if use_bn:
+            x = layers.BatchNormalization()(x)
+        return x
+
+    def net(x):
+        return block(block(x, use_bn=True), use_bn=False)
+    """
+    [graph] = graphs(source)
+    assert [n.op for n in graph.nodes if n.op != "Input"] == ["Conv2D", "BatchNormalization", "Conv2D"]
+
+
+def test_loop_carried_tensors_feed_the_next_iteration_of_an_unknown_loop():
+    source = """
+    from keras import layers
+
+    def tower(x, depth):
+        for _ in range(depth):
+            x = layers.Conv2D(8, 3)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Dropout(0.5)(x)
+        return x
+    """
+    [graph] = graphs(source)
+    dropouts = [n for n in graph.nodes if n.op == "Dropout"]
+    assert any(s.op == "Conv2D" for d in dropouts for s in graph.successors(d))
+    assert [code for code, *_ in findings(source, "BN003")] == ["BN003"]
