@@ -74,10 +74,8 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
         template_lead = _plain(_lead(opening)) if isinstance(opening, cst.ParenthesizedWhitespace) \
             else cst.SimpleWhitespace(" ")
 
-    def own_of(entry: Entry) -> cst.TrailingWhitespace | None:
-        if entry.index is None:
-            return None
-        item = original[entry.index]
+    def own_at(index: int) -> cst.TrailingWhitespace | None:
+        item = original[index]
         if isinstance(item.comma, cst.Comma):
             return _own(item.comma.whitespace_after)
         if has_arg_ws:
@@ -85,6 +83,26 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
         return None
 
     kept = {entry.index for entry in entries if entry.index is not None}
+
+    def own_of(entry: Entry) -> cst.TrailingWhitespace | None:
+        """The item's trailing comment, joined by those of removed items right after it: no comment is lost."""
+        if entry.index is None:
+            return None
+        own = own_at(entry.index)
+        orphans = []
+        r = entry.index + 1
+        while r < n and r not in kept:
+            removed = own_at(r)
+            if removed is not None and removed.comment is not None:
+                orphans.append(removed.comment.value)
+            r += 1
+        if not orphans:
+            return own
+        comments = [own.comment.value] if own is not None and own.comment is not None else []
+        comments += orphans
+        spacing = own.whitespace if own is not None and own.comment is not None else cst.SimpleWhitespace("  ")
+        return cst.TrailingWhitespace(whitespace=spacing,
+                                      comment=cst.Comment("  ".join(comments)))
 
     def lead_to(entry: Entry, previous: Entry | None) -> Any:
         """The lines before ``entry``: its original ones when it had a predecessor, else the template.
