@@ -167,7 +167,9 @@ def fix_file(path: Path, settings: Settings, rules: list[Rule], unsafe: bool = F
         except (fixer.FileChanged, OSError) as error:
             problem = str(error) if isinstance(error, fixer.FileChanged) else \
                 f"cannot write the fixed file: {error.strerror or error}"
-            return FixOutcome(name, data, data, remaining=lint_data(name, data, settings, rules).diagnostics,
+            # A run that lost a race reports what is on disk now, not the text it could not write.
+            now = error.current if isinstance(error, fixer.FileChanged) and error.current is not None else data
+            return FixOutcome(name, now, now, remaining=lint_data(name, now, settings, rules).diagnostics,
                               problem=problem)
     return outcome
 
