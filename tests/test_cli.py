@@ -15,8 +15,9 @@ import pytest
 from bnlint.rules import ALL_RULES
 
 REPO = Path(__file__).resolve().parent.parent
-# ``path:line:col: CODE [*] message``; ``[*]`` marks a finding that ``--fix`` would fix.
-LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?:\[\*\] )?(?P<message>.+)$")
+# ``path:line:col: severity: CODE [*] message``; ``[*]`` marks a finding that ``--fix`` would fix.
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info): "
+                  r"(?P<code>[A-Z]+\d+) (?:\[\*\] )?(?P<message>.+)$")
 
 AXIS_BUG = """\
 from keras import layers
@@ -127,9 +128,10 @@ def test_findings_exit_1_with_editor_format(tmp_path):
     result = bnlint("stem.py", cwd=tmp_path)
     assert result.returncode == 1
     found, summary = parsed(result.stdout)
-    assert [(f["path"], f["line"], f["col"], f["code"]) for f in found] == [("stem.py", "6", "9", "BN001")]
+    assert [(f["path"], f["line"], f["col"], f["severity"], f["code"]) for f in found] == [
+        ("stem.py", "6", "9", "error", "BN001")]
     assert found[0]["message"].startswith("BatchNormalization normalizes axis -1")
-    assert summary.startswith("Found 1 problem")
+    assert summary == "Found 1 problem (1 error). [*] 1 fixable with --fix."
     assert result.stderr == ""
 
 

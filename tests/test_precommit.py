@@ -73,7 +73,7 @@ def _try_repo(project: tuple[Path, dict[str, str]], hook: str, *files: str) -> s
 def test_check_hook_fails_on_a_bad_file(project: tuple[Path, dict[str, str]]) -> None:
     run = _try_repo(project, "bnlint", "bad_model.py")
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "bad_model.py:6:5: BN001" in run.stdout
+    assert "bad_model.py:6:5: error: BN001" in run.stdout
     assert "Failed" in run.stdout
 
 

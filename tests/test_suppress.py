@@ -211,5 +211,5 @@ def test_suppressions_through_the_cli(tmp_path: Path) -> None:
     write(tmp_path / "d.py", "y = 1  # noqa: BN003\n")
     run = bnlint(".", "--select", "BN001,BN003", "--extend-select", "BN900", cwd=tmp_path)
     assert run.returncode == 1
-    assert run.stdout.splitlines()[0] == ("d.py:1:8: BN900 unused suppression `# noqa: BN003`: "
+    assert run.stdout.splitlines()[0] == ("d.py:1:8: warning: BN900 unused suppression `# noqa: BN003`: "
                                           "no BN003 finding to suppress here")
