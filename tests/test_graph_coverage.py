@@ -131,3 +131,40 @@ def test_loop_carried_tensors_feed_the_next_iteration_of_an_unknown_loop():
     dropouts = [n for n in graph.nodes if n.op == "Dropout"]
     assert any(s.op == "Conv2D" for d in dropouts for s in graph.successors(d))
     assert [code for code, *_ in findings(source, "BN003")] == ["BN003"]
+
+
+def test_a_block_returned_as_a_closure_is_traced_with_its_enclosing_values():
+    source = """
+    from keras import layers
+
+    def bottleneck(filters, data_format="channels_first"):
+        channel_axis = -1
+        hidden = filters // 2
+
+        def apply(x):
+            x = layers.Conv2D(hidden, 1, data_format=data_format)(x)
+            return layers.BatchNormalization(axis=channel_axis)(x)  # expect: BN001 error
+
+        return apply
+    """
+    [graph] = graphs(source)
+    assert [n.op for n in graph.nodes if n.op != "Input"] == ["Conv2D", "BatchNormalization"]
+    assert findings(source, "BN001") == [("BN001", 10, 16, "error")]
+
+
+def test_a_closure_applied_by_its_caller_sees_the_callers_arguments():
+    source = """
+    from keras import layers
+
+    def block(axis):
+        def apply(x):
+            x = layers.Conv2D(8, 3, data_format="channels_first")(x)
+            return layers.BatchNormalization(axis=axis)(x)
+        return apply
+
+    def net(x):
+        return block(axis=1)(x)
+    """
+    assert findings(source, "BN001") == []
+    [graph] = graphs(source)
+    assert [n.known("axis") for n in graph.nodes if n.op == "BatchNormalization"] == [1]

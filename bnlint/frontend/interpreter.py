@@ -208,6 +208,11 @@ class Interpreter(GraphBuilding):
             self.stack.append(node)
             self.exec_block(_body(node), frame)
             self._mark_outputs(frame.returns)
+            for value in frame.returns:
+                if isinstance(value, Function) and value.closure is not None:
+                    # ``def block(...): def apply(x): ...; return apply``: the block's layers
+                    # are built when a caller applies it; with no caller here, apply it to an input.
+                    self._mark_outputs([self.inline(value, Arguments(), value.node)])
 
         self._run_entry(body)
         return self.graph
@@ -314,7 +319,8 @@ class Interpreter(GraphBuilding):
                     return
                 self.exec_small(small, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            frame.vars[stmt.name.value] = Function(stmt, None)
+            closure = frame.vars if frame.vars is not self.globals else None
+            frame.vars[stmt.name.value] = Function(stmt, None, closure)
         elif isinstance(stmt, cst.ClassDef):
             frame.vars[stmt.name.value] = LocalClass(stmt)
         elif isinstance(stmt, cst.If):
@@ -1048,7 +1054,8 @@ class Interpreter(GraphBuilding):
                 return self._replay(replay)
         self.mark_traced(node)
         before = (set(self.inlined), len(self.models), len(self.sequentials), len(self.graph.outputs))
-        frame = Frame(dict(self.globals), function.owner)
+        scope = function.closure if function.closure is not None else self.globals
+        frame = Frame(dict(scope), function.owner)
         self.bind_parameters(node, arguments, frame, bound_self=function.owner)
         self.stack.append(node)
         try:
@@ -1079,7 +1086,7 @@ class Interpreter(GraphBuilding):
 
     def _trace_key(self, function: Function, arguments: Arguments) -> tuple[Any, ...] | None:
         """What a helper's trace depends on, or None when it cannot be told (methods, mutable arguments)."""
-        if function.owner is not None or self.graph.name == "<module>":
+        if function.owner is not None or function.closure is not None or self.graph.name == "<module>":
             return None  # ``self`` and module globals change between calls
         if getattr(self, "_traces_graph", None) is not self.graph:
             self._traces_graph = self.graph

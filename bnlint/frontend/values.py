@@ -139,6 +139,9 @@ class FunctionalModel:
 class Function:
     node: cst.FunctionDef
     owner: Instance | None = None  # bound ``self`` for methods
+    # For a function defined inside another: the enclosing call's variables, which its
+    # body reads (``def block(filters): def apply(x): ... Conv2D(filters)(x) ...; return apply``).
+    closure: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass
