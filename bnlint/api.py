@@ -209,6 +209,10 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
                 keep_syntax: bool = False) -> FileResult:
     if suppress.skips_file(data):
         return FileResult(name)
+    # Every text that may reach the parser passes the screen first: files, notebook cells, each fix pass.
+    problem = screen(data) if any(rule.could_fire(data) for rule in rules) else None
+    if problem is not None:
+        return FileResult(name, [_file_diagnostic(name, IO_ERROR, problem)])
     result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
     report_unused = suppress.UNUSED_SUPPRESSION[0] in enabled_codes(settings)
     if result.diagnostics or report_unused:
@@ -337,7 +341,7 @@ class _FileProblem(Exception):
 
 
 def _read(path: Path, settings: Settings) -> bytes:
-    """The bytes of a regular file, at most ``max-file-size`` of them, screened for the parser.
+    """The bytes of a regular file, at most ``max-file-size`` of them.
 
     Only regular files are read: a FIFO or a device named ``x.py`` would block or
     never end. The file is opened without blocking and checked on the open
@@ -369,9 +373,6 @@ def _read(path: Path, settings: Settings) -> bytes:
         raise _FileProblem(_too_large(len(data), settings))
     if b"\x00" in data:
         raise _FileProblem("binary file (contains NUL bytes); skipped")
-    problem = screen(data)
-    if problem is not None:
-        raise _FileProblem(problem)
     return data
 
 

@@ -29,7 +29,6 @@ from bnlint.fixer.plan import Changes, plan_fix
 from bnlint.fixer.source import Refused, Source
 from bnlint.frontend.budget import file_budget
 from bnlint.rule import Rule
-from bnlint.screen import screen
 
 MAX_PASSES = 10
 
@@ -73,9 +72,6 @@ def fix_source(name: str, data: bytes, settings: Settings, rules: list[Rule], un
     """
     from bnlint import api  # the engine imports the fixer's callers, not the reverse
 
-    problem = screen(data)
-    if problem is not None:
-        return FixOutcome(name, data, data, remaining=[api._file_diagnostic(name, IO_ERROR, problem)])
     try:
         with file_budget() as watch:
             outcome = _fix_to_fixed_point(name, data, settings, rules, unsafe)
