@@ -85,7 +85,7 @@ def test_json_contract(project: Path) -> None:
     findings = json.loads(run.stdout)
     assert [f["code"] for f in findings] == ["BN001", "BN020", "BN003"]
     assert all(set(f) == {"code", "name", "message", "path", "line", "column", "end_line", "end_column",
-                          "severity", "fix", "dynamic"} for f in findings)
+                          "severity", "fix", "dynamic", "related"} for f in findings)
     assert (findings[0]["line"], findings[0]["column"], findings[0]["severity"]) == (5, 9, "error")
     assert findings[0]["fix"]["applicability"] == "safe"
 
