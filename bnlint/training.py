@@ -23,14 +23,14 @@ class TrainingBatch:
 
     size: int
     spelling: str  # how the code sets it, for messages: "fit(batch_size=2)", ".batch(2)"
-    origin: Any  # the call that sets the size
+    origin: Any = field(repr=False)  # the call that sets the size
 
 
 @dataclass(frozen=True)
 class BaseCall:
     """A call of a pretrained base model on a tensor: ``base(inputs)``, ``base(x, training=False)``."""
 
-    origin: Any  # the call
+    origin: Any = field(repr=False)  # the call
     training: str  # "absent", "false", "true" or "other" (a variable)
 
 
@@ -40,13 +40,13 @@ class PretrainedBase:
 
     name: str
     constructor: str  # "ResNet50", "load_model"
-    origin: Any  # the constructing call
-    frozen: Any = None  # the ``base.trainable = False`` statement, when there is one
+    origin: Any = field(repr=False)  # the constructing call
+    frozen: Any = field(default=None, repr=False)  # the ``base.trainable = False`` statement, when there is one
     calls: list[BaseCall] = field(default_factory=list)
     # ``for layer in base.layers: layer.trainable = True`` with no BN exemption in the loop.
-    unfreeze_all: Any = None
+    unfreeze_all: Any = field(default=None, repr=False)
     # ``base.trainable = True`` after the last ``compile()`` of the scope (it has no effect until recompiled).
-    unfrozen_after_compile: Any = None
+    unfrozen_after_compile: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class TapeCall:
     callee: str  # the name called (``model``, ``self.critic``)
     built_by: str  # what bound that name: a function or class of the module, "Sequential", "Model", ""
     training: str  # "absent", "false", "true" or "other"
-    origin: Any
+    origin: Any = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class LayerCallTraining:
 
     callee: str
     built_by: str
-    origin: Any  # the call
+    origin: Any = field(repr=False)  # the call
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class GradientPenalty:
 
     critic: str  # the name called on the interpolates (``critic``, ``self.discriminator``)
     built_by: str
-    origin: Any  # the call of the critic on the interpolates
+    origin: Any = field(repr=False)  # the call of the critic on the interpolates
 
 
 @dataclass
@@ -86,12 +86,14 @@ class TrainingFacts:
     penalties: list[GradientPenalty] = field(default_factory=list)
     # TF1 graph code: the train ops (``optimizer.minimize(...)``) and whether the module
     # wires ``UPDATE_OPS`` into them (``get_collection(UPDATE_OPS)`` / ``control_dependencies``).
-    train_ops: list[Any] = field(default_factory=list)
+    train_ops: list[Any] = field(default_factory=list, repr=False)
     collects_update_ops: bool = False
     # A port from another framework: "a comment naming PyTorch", "momentum=0.1"; and whether the
     # module loads weights converted from it (``.pth``, ``torch.load``, ``.caffemodel``).
     port_evidence: str = ""
     loads_ported_weights: bool = False
+    # The module's top-level functions and classes whose model has BN layers (``built_by`` names).
+    bn_builders: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.batches or self.bases or self.tape_calls or self.literal_training_calls

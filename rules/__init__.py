@@ -9,7 +9,12 @@ from .bn003_dropout_variance_shift import DropoutVarianceShift
 from .bn004_unet_encoder_missing_bn import UnetEncoderMissingBn
 from .bn005_bias_before_bn import BiasBeforeBn
 from .bn006_momentum_convention import MomentumConvention
+from .bn007_frozen_base_training import FrozenBaseTraining
 from .bn009_small_batch import SmallBatch
+from .bn014_tf1_bn_training import Tf1BnTraining
+from .bn015_training_flag import TrainingFlag
+from .bn016_epsilon_port import EpsilonPort
+from .bn018_bn_in_gp_critic import BnInGpCritic
 from .bn019_swapped_bn_arguments import SwappedBnArguments
 from .bn020_absorbable_scale import AbsorbableScale
 from .bn901_built_axis_mismatch import BuiltAxisMismatch
@@ -18,7 +23,8 @@ from .bn903_unseen_bn_layer import UnseenBnLayer
 from .bn904_not_built import NotBuilt
 
 ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
-                              AbsorbableScale(), BiasBeforeBn(), MomentumConvention(), SmallBatch(),
+                              AbsorbableScale(), BiasBeforeBn(), MomentumConvention(), FrozenBaseTraining(),
+                              SmallBatch(), Tf1BnTraining(), TrainingFlag(), EpsilonPort(), BnInGpCritic(),
                               SwappedBnArguments())
 # Rules only ``--dynamic`` reports, from the built model: no static check, never in a static run's rule list.
 DYNAMIC_RULES: tuple[Rule, ...] = (BuiltAxisMismatch(), UncheckedRank(), UnseenBnLayer(), NotBuilt())

@@ -48,11 +48,19 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
         module, source if source is not None else module.code, resolve))
     facts.unapplied_layers = unapplied_norm_layers(interpreter, graphs, source if source is not None else module.code)
     facts.training = training_facts(module, interpreter.globals, source)
+    facts.training.bn_builders = _builders_of_bn_models(module, entries)
     if not graphs and (facts.unapplied_layers or facts.training):
         graphs = [LayerGraph("<module>")]  # rules about layer arguments and training code still run
     for graph in graphs:
         graph.facts = facts
     return graphs
+
+
+def _builders_of_bn_models(module: cst.Module, entries: list[tuple[int, list[LayerGraph], set[int]]]) -> frozenset[str]:
+    """Top-level functions and classes whose own trace holds a BN layer, even where a caller's graph holds it now."""
+    names = {id(stmt): stmt.name.value for stmt in module.body if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))}
+    return frozenset(names[entry_id] for entry_id, parts, _ in entries if entry_id in names and any(
+        node.op == "BatchNormalization" for graph in parts for node in graph.nodes))
 
 
 def _entry_statements(module: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:

@@ -38,8 +38,11 @@ _NOT_TRAINING = frozenset({"predict", "evaluate", "predict_on_batch", "test_on_b
                            "evaluate_generator"})
 _FIT = frozenset({"fit", "fit_generator"})
 _PORT_COMMENT = re.compile(r"\b(pytorch|torch|caffe)\b", re.IGNORECASE)
-_PORTED_WEIGHTS = re.compile(r"\.pth\b|\.caffemodel\b|torch\.load\(|load_state_dict\(")
-_TRAIN_STEP = re.compile(r"^(train_step|train_on_batch|_?train\w*)$")
+# Weights converted from PyTorch or Caffe: files, loaders, and the model zoos they come from.
+_PORTED_WEIGHTS = re.compile(r"\.pth\b|\.caffemodel\b|torch\.load\(|load_state_dict\(|\btimm\b|torchvision")
+# Functions that train or test on purpose: a training step, a loss closure handed to an
+# optimizer, a test of a layer's training mode. A literal ``training=True`` belongs there.
+_TRAINING_CONTEXT = re.compile(r"train|step|loss|fit|test", re.IGNORECASE)
 
 
 @dataclass
@@ -112,11 +115,13 @@ class _Walker:
     def scan_statement(self, stmt: cst.CSTNode, scope: _Scope, tape: str | None, in_train_step: bool) -> None:
         if isinstance(stmt, cst.FunctionDef):
             inner = _Scope(scope)
-            self.scan_block(_suite(stmt.body), inner, None, in_train_step or bool(_TRAIN_STEP.match(stmt.name.value)))
+            self.scan_block(_suite(stmt.body), inner, None,
+                            in_train_step or bool(_TRAINING_CONTEXT.search(stmt.name.value)))
             self._close(inner)
         elif isinstance(stmt, cst.ClassDef):
             inner = _Scope(scope, is_class=True)
-            self.scan_block(_suite(stmt.body), inner, None, in_train_step)
+            self.scan_block(_suite(stmt.body), inner, None,
+                            in_train_step or bool(_TRAINING_CONTEXT.search(stmt.name.value)))
             self._close(inner)
         elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -199,6 +204,7 @@ class _Walker:
             base = self._pretrained(value)
             if base is not None:
                 scope.bases[name] = PretrainedBase(name, base, value)
+                self.facts.bases.append(scope.bases[name])
 
     # ------------------------------------------------------------ expressions
 
@@ -222,6 +228,8 @@ class _Walker:
         elif method == "watch" and tape is not None and call.args:
             scope.watched.add((tape, dotted_name(call.args[0].value) or ""))
         callee = dotted_name(func)
+        if callee is None and isinstance(func, cst.Call) and dotted_name(func.func) is not None:
+            callee = f"{dotted_name(func.func)}(...)"  # ``BatchNormalization()(x, training=True)``
         if callee is None or not _applies_to_tensor(call):
             return
         training = _training_argument(call)
