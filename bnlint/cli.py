@@ -24,7 +24,9 @@ from bnlint.output import junit as junit_output
 from bnlint.output import sarif as sarif_output
 from bnlint.output import statistics as statistics_output
 from bnlint.output import text as text_output
-from bnlint.rules import BY_CODE, CATALOG
+from bnlint.dynamic import missing_extra as dynamic_extra_missing
+from bnlint.dynamic import runner as dynamic_runner
+from bnlint.rules import BY_CODE
 from bnlint.workers import ProgressLine, default_jobs
 from bnlint import graph_command, noqa, stdin
 from bnlint.config import Settings
@@ -105,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show-settings", action="store_true",
                         help="print the settings this run would use (config file, rules, options), then exit")
     parser.add_argument("--show-files", action="store_true", help="print the files this run would lint, then exit")
+    parser.add_argument("--dynamic", action="store_true",
+                        help="also import each file and build its models with Keras to confirm or refute the "
+                             "findings (runs the files' code; needs bnlint[dynamic])")
+    parser.add_argument("--dynamic-timeout", type=float, default=None, metavar="SECONDS",
+                        help="--dynamic: time limit per file (default: 60)")
+    parser.add_argument("--dynamic-device", choices=["auto", "cpu", "gpu"], default=None,
+                        help="--dynamic: build on the GPU, the CPU, or the GPU when TensorFlow sees one (default)")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
     return parser
@@ -162,6 +171,7 @@ def check(options: argparse.Namespace) -> int:
             raise ConfigError("--dropout-threshold must be between 0 and 1")
         settings.dropout_threshold = options.dropout_threshold
     settings.force_exclude = options.force_exclude
+    _dynamic_options(options, settings)
     select_rules(settings)  # validates the selectors before any file is read
     if options.show_settings:
         sys.stdout.write(settings_output.render(settings, config_paths))
@@ -193,7 +203,9 @@ def check(options: argparse.Namespace) -> int:
         (fix_command.lint_with_fix_previews if options.output_format in ("full", "sarif")
          else fix_command.lint_with_fixability)(options.paths, settings, jobs=options.jobs or default_jobs(),
                                                 cache=cache, progress=progress)
+    results_seen = []
     for result in results:
+        results_seen.append(result)
         linted.append(result.path)
         diagnostics.extend(result.diagnostics)
         if result.error is not None:
@@ -203,6 +215,13 @@ def check(options: argparse.Namespace) -> int:
             print(f"{result.path}: error: {result.error}", file=sys.stderr)
     if progress is not None:
         progress.clear()
+    if options.dynamic:
+        cache_dir = None if options.no_cache else Path(options.cache_dir) if options.cache_dir else \
+            default_cache_dir(settings)
+        judged = dynamic_runner.run([r for r in results_seen if r.error is None], settings, cache_dir, sys.stderr,
+                                    jobs=options.jobs or default_jobs())
+        diagnostics = [d for r in results_seen if r.error is not None for d in r.diagnostics]
+        diagnostics += [d for r in judged for d in r.diagnostics]
     diagnostics.sort(key=lambda d: d.sort_key())
     context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
                             files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes,
@@ -217,6 +236,24 @@ def check(options: argparse.Namespace) -> int:
         sys.stdout.write(fix_command.show_fixes(fixed))
     sys.stdout.flush()
     return exit_code(options, settings, diagnostics, internal_errors=internal_errors > 0, changed=bool(fixed))
+
+
+def _dynamic_options(options: argparse.Namespace, settings: Settings) -> None:
+    """Fold the --dynamic flags into ``settings``; refuse what dynamic mode cannot do, in one line."""
+    if options.dynamic_timeout is not None:
+        if options.dynamic_timeout <= 0:
+            raise ConfigError("--dynamic-timeout must be more than 0 seconds")
+        settings.dynamic_timeout = options.dynamic_timeout
+    if options.dynamic_device is not None:
+        settings.dynamic_device = options.dynamic_device
+    if not options.dynamic:
+        return
+    if options.fix or options.diff or options.add_noqa or options.paths == [stdin.PATH]:
+        raise ConfigError("--dynamic cannot be combined with --fix, --diff, --add-noqa or stdin")
+    problem = dynamic_extra_missing()
+    if problem:
+        raise ConfigError(problem)
+    print(dynamic_runner.warning(settings), file=sys.stderr, flush=True)
 
 
 def exit_code(options: argparse.Namespace, settings: Settings, diagnostics: Sequence[Diagnostic], *,

@@ -58,7 +58,8 @@ class BuiltView:
         By line and column where both sides know the column; by line alone otherwise,
         or when no layer on the line has that exact column.
         """
-        on_line = [i for i, layer in enumerate(self.layers) if layer["line"] == line and i in self.calls_of]
+        on_line = [i for i, layer in enumerate(self.layers)
+                   if layer["line"] == line and i in self.calls_of and self.in_built_model(i)]
         exact = [i for i in on_line if column is not None and self.layers[i]["column"] == column]
         return exact or on_line
 
@@ -84,10 +85,15 @@ class BuiltView:
         holding = [b for b in self.builders if b["kind"] in ("function", "class") and b["line"] <= line <= b["end_line"]]
         return min(holding, key=lambda b: b["end_line"] - b["line"]) if holding else None
 
+    def in_built_model(self, index: int) -> bool:
+        """The layer belongs to a model that was built: made at import, or by a builder that succeeded."""
+        builder = self.layers[index]["builder"]
+        return builder < 0 or builder < len(self.builders) and self.builders[builder]["status"] == "built"
+
     def bn_sites(self) -> dict[tuple[int, int | None], list[int]]:
-        """Applied BN layers grouped by the position that constructed them."""
+        """Applied BN layers of built models, grouped by the position that constructed them."""
         sites: dict[tuple[int, int | None], list[int]] = {}
         for index, layer in enumerate(self.layers):
-            if "bn" in layer and layer["line"] is not None and index in self.calls_of:
+            if "bn" in layer and layer["line"] is not None and index in self.calls_of and self.in_built_model(index):
                 sites.setdefault((layer["line"], layer["column"]), []).append(index)
         return sites

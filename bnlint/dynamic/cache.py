@@ -2,7 +2,8 @@
 
 It lives in its own namespace (``dynamic/`` under the result cache's folder)
 and stores what a build found, not verdicts: the verdicts are matched again on
-every run against the static findings, which have their own cache. A report
+every run against the static findings, which have their own cache. So an entry
+depends on the child side's code alone, not on the rules or the frontend. A report
 of a time-out, a crash or a memory blow-up is not stored: a loaded machine
 may not repeat it.
 """
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from bnlint import __version__
-from bnlint.cache import code_fingerprint
 from bnlint.config import Settings
 
 _FORMAT = 1
@@ -37,13 +37,26 @@ def framework_versions() -> str:
     return ",".join(parts)
 
 
+# The modules whose code decides what a child reports; the verdicts are matched anew on every run.
+_CHILD_MODULES = ("child.py", "recorder.py", "builders.py", "sandbox.py", "zygote.py")
+
+
+def child_code_fingerprint() -> str:
+    """A hash of the child side's source: a report stays valid while that code is unchanged."""
+    digest = hashlib.sha256(__version__.encode())
+    folder = Path(__file__).parent
+    for name in _CHILD_MODULES:
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
 class DynamicCache:
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory = Path(directory) / "dynamic" / __version__
         options = {"device": settings.dynamic_device, "memory": settings.dynamic_memory_limit,
                    "input_shape": settings.dynamic_input_shape, "image_data_format": settings.image_data_format}
         self.fingerprint = hashlib.sha256(
-            f"{_FORMAT}\0{code_fingerprint()}\0{framework_versions()}\0{json.dumps(options, sort_keys=True)}".encode()
+            f"{_FORMAT}\0{child_code_fingerprint()}\0{framework_versions()}\0{json.dumps(options, sort_keys=True)}".encode()
         ).hexdigest()
 
     def _entry(self, path: str, entries: list[str]) -> Path:

@@ -51,7 +51,7 @@ def _prepare(request: dict[str, Any]) -> str:
     sandbox.refuse_training_and_loading()
     keras.config.set_image_data_format(request["image_data_format"] or keras.config.image_data_format())
     keras.config.set_floatx("float32")
-    keras.backend.clear_session()
+    # No clear_session(): the fork is the reset (and a second and a half per file cheaper).
     if device == "cpu":
         return "cpu"
     import tensorflow as tf

@@ -7,6 +7,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ class ServerFailed(Exception):
 
 
 class ZygoteClient:
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, jobs: int = 1) -> None:
         self.device = device
+        self.jobs = max(1, jobs)
         self.process: subprocess.Popen[str] | None = None
         self.versions: dict[str, Any] = {}
 
@@ -38,7 +40,7 @@ class ZygoteClient:
         package_root = str(Path(bnlint.__file__).resolve().parent.parent)
         environment["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, environment.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bnlint.dynamic.zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "bnlint.dynamic.zygote", str(self.jobs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, env=environment,
         )
         ready = self._receive(_START_SECONDS)
@@ -48,19 +50,39 @@ class ZygoteClient:
         self.versions = ready
         return ready
 
-    def build(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The child's report for one file; a dead server is started again for the next file."""
-        if self.process is None or self.process.poll() is not None:
-            self.start()
+    def build_all(self, requests: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(index, report)`` for every request, in the order the builds finish.
+
+        At most ``jobs`` requests are in flight, so neither pipe ever fills while the
+        other side waits. A server that stops answering fails the builds it held; the
+        next ones go to a new server.
+        """
+        queue = list(enumerate(requests))
+        in_flight: dict[int, dict[str, Any]] = {}
+        while queue or in_flight:
+            try:
+                if self.process is None or self.process.poll() is not None:
+                    self.start()
+                while queue and len(in_flight) < self.jobs:
+                    index, request = queue.pop(0)
+                    in_flight[index] = request
+                    self._send({**request, "id": index})
+                limit = max(r["timeout"] for r in in_flight.values()) + _MARGIN_SECONDS
+                report = self._receive(limit)
+                index = report.pop("id")
+                in_flight.pop(index)
+                yield index, report
+            except (OSError, ServerFailed) as error:
+                self.close()
+                for index in sorted(in_flight):
+                    yield index, {"status": "failed", "reason": f"the build server stopped unexpectedly ({error})",
+                                  "infrastructure": True}
+                in_flight.clear()
+
+    def _send(self, request: dict[str, Any]) -> None:
         assert self.process is not None and self.process.stdin is not None
-        try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-            return self._receive(request["timeout"] + _MARGIN_SECONDS)
-        except (OSError, ServerFailed) as error:
-            self.close()
-            return {"status": "failed", "reason": f"the build server stopped unexpectedly ({error})",
-                    "infrastructure": True}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
 
     def _receive(self, timeout: float) -> dict[str, Any]:
         assert self.process is not None and self.process.stdout is not None

@@ -61,10 +61,10 @@ def refuse_training_and_loading() -> None:
 
     for name in ("fit", "evaluate", "predict", "train_on_batch", "test_on_batch", "predict_on_batch"):
         setattr(keras.Model, name, refusing(f"would run the model (Model.{name})"))
-    setattr(keras.Model, "load_weights", refusing("would load weights from disk (load_weights)"))
-    setattr(keras.layers.Layer, "load_weights", refusing("would load weights from disk (load_weights)"))
+    keras.Model.load_weights = refusing("would load weights from disk (load_weights)")
+    keras.layers.Layer.load_weights = refusing("would load weights from disk (load_weights)")
     for module in (keras.models, keras.saving):
-        setattr(module, "load_model", refusing("would load a saved model from disk (load_model)"))
+        module.load_model = refusing("would load a saved model from disk (load_model)")
 
 
 def limit_memory(megabytes: int) -> bool:

@@ -13,6 +13,9 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
     entry = _fields(d)
     if "cell" in d.extra:  # a notebook finding: ``line`` counts from the first line of this cell
         entry["cell"] = d.extra["cell"]
+    if "dynamic_device" in d.extra:  # --dynamic: why the verdict, and which device built the file
+        entry["dynamic_reason"] = d.extra.get("dynamic_reason")
+        entry["dynamic_device"] = d.extra["dynamic_device"]
     return entry
 
 

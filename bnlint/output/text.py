@@ -17,7 +17,15 @@ def line(d: Diagnostic, color: bool = False, unsafe_fixes: bool = False) -> str:
     where = f"{paint(d.path, 'bold', color)}{cell}:{d.line}:{d.column}:"
     severity = paint(f"{d.severity.label}:", SEVERITY_COLOR[d.severity] + "+bold", color)
     mark = " [*]" if fixable(d, unsafe_fixes) else ""
+    mark += dynamic_mark(d)
     return f"{where} {severity} {paint(d.code, 'bold', color)}{mark} {d.message}"
+
+
+def dynamic_mark(d: Diagnostic) -> str:
+    """``[confirmed]``, ``[refuted]`` or ``[not built: reason]`` after a --dynamic run judged the finding."""
+    if d.dynamic == "not-built":
+        return f" [not built: {d.extra.get('dynamic_reason', '')}]"
+    return f" [{d.dynamic}]" if d.dynamic else ""
 
 
 def fixable(d: Diagnostic, unsafe_fixes: bool) -> bool:
