@@ -23,9 +23,9 @@ from .bn903_unseen_bn_layer import UnseenBnLayer
 from .bn904_not_built import NotBuilt
 
 ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
-                              AbsorbableScale(), BiasBeforeBn(), MomentumConvention(), FrozenBaseTraining(),
-                              SmallBatch(), Tf1BnTraining(), TrainingFlag(), EpsilonPort(), BnInGpCritic(),
-                              SwappedBnArguments())
+                              BiasBeforeBn(), MomentumConvention(), FrozenBaseTraining(), SmallBatch(),
+                              Tf1BnTraining(), TrainingFlag(), EpsilonPort(), BnInGpCritic(), SwappedBnArguments(),
+                              AbsorbableScale())
 # Rules only ``--dynamic`` reports, from the built model: no static check, never in a static run's rule list.
 DYNAMIC_RULES: tuple[Rule, ...] = (BuiltAxisMismatch(), UncheckedRank(), UnseenBnLayer(), NotBuilt())
 # Every rule a user can select, list and read about.
