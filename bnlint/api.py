@@ -28,6 +28,7 @@ from bnlint.diagnostics import (
 from bnlint.discovery import discover
 from bnlint.fixer import FixOutcome
 from bnlint.frontend import build_graphs
+from bnlint.frontend.project import LoadedModule, Project, imports_could_fire
 from bnlint.frontend.budget import file_budget
 from bnlint.graph import DataFormat, LayerGraph
 from bnlint.rule import Rule
@@ -43,6 +44,9 @@ class FileResult:
     parsed: bool = False
     # The parsed module and its graphs, kept only when asked for (the fixer edits this very tree).
     syntax: tuple[cst.Module, list[LayerGraph]] | None = field(default=None, repr=False, compare=False)
+    # Project modules the graphs traced into (absolute path -> content digest): the result
+    # holds only while they are unchanged.
+    dependencies: dict[str, str] = field(default_factory=dict)
 
 
 def enabled_codes(settings: Settings) -> set[str]:
@@ -205,12 +209,21 @@ def lint_notebook(name: str, data: bytes, settings: Settings, rules: list[Rule],
     return result
 
 
+def could_fire(name: str, data: bytes, rules: list[Rule]) -> bool:
+    """The prefilter: whether some rule could report on this file, itself or through the
+    project modules it imports (a model whose BN blocks live in a sibling module)."""
+    def text_could_fire(text: bytes) -> bool:
+        return any(rule.could_fire(text) for rule in rules)
+
+    return text_could_fire(data) or imports_could_fire(name, data, text_could_fire)
+
+
 def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *,
                 keep_syntax: bool = False) -> FileResult:
     if suppress.skips_file(data):
         return FileResult(name)
     # Every text that may reach the parser passes the screen first: files, notebook cells, each fix pass.
-    problem = screen(data) if any(rule.could_fire(data) for rule in rules) else None
+    problem = screen(data) if could_fire(name, data, rules) else None
     if problem is not None:
         return FileResult(name, [_file_diagnostic(name, IO_ERROR, problem)])
     result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
@@ -226,7 +239,7 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
 
 def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule],
                        keep_syntax: bool = False) -> FileResult:
-    if not any(rule.could_fire(data) for rule in rules):
+    if not could_fire(name, data, rules):
         return FileResult(name)
     try:
         module = cst.parse_module(data)
@@ -239,7 +252,8 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
             name, IO_ERROR, "not valid UTF-8 and no usable coding declaration (PEP 263); skipped")])
     source = data.decode(module.encoding, errors="replace")
     data_format = DataFormat.parse(settings.image_data_format) if settings.image_data_format else None
-    graphs = build_graphs(module, data_format, source)
+    project = Project(name) if os.path.isfile(name) else None
+    graphs = build_graphs(module, data_format, source, project)
     found: dict[tuple[str, int], tuple[Rule, Finding]] = {}
     times_found: Counter[tuple[str, int]] = Counter()
     found_in: dict[tuple[str, int], set[int]] = {}  # the graphs (by index) each finding occurs in
@@ -258,9 +272,15 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     result = FileResult(name, parsed=True)
     if keep_syntax:
         result.syntax = (module, graphs)
+    if project is not None:
+        result.dependencies = {str(path): loaded.digest for path, loaded in project.used.items()}
     if found:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        elsewhere = _ImportedPositions(name, project)
         for key, (rule, finding) in found.items():
+            if positions.get(finding.anchor) is None and elsewhere.place(finding.anchor) is not None:
+                result.diagnostics.extend(elsewhere.diagnostic(rule, finding, settings))
+                continue
             start, end = _span(positions, finding.anchor)
             related, named = [], []
             for origin, description in finding.related:
@@ -279,6 +299,43 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
             result.diagnostics.append(diagnostic)
         result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+class _ImportedPositions:
+    """Findings on layers of an imported project module: reported at that module's line, with
+    its own suppressions, and without a fix (``--fix`` edits the file being linted only)."""
+
+    def __init__(self, name: str, project: Project | None) -> None:
+        self.name = name
+        self.project = project
+        self._positions: dict[str, Any] = {}
+
+    def place(self, anchor: Any) -> tuple[LoadedModule, Any] | None:
+        if self.project is None:
+            return None
+        for path, loaded in self.project.used.items():
+            positions = self._positions.get(str(path))
+            if positions is None:
+                positions = MetadataWrapper(loaded.module, unsafe_skip_copy=True).resolve(PositionProvider)
+                self._positions[str(path)] = positions
+            if positions.get(anchor) is not None:
+                return loaded, positions
+        return None
+
+    def diagnostic(self, rule: Rule, finding: Finding, settings: Settings) -> list[Diagnostic]:
+        loaded, positions = self.place(finding.anchor)  # type: ignore[misc]
+        start, end = _span(positions, finding.anchor)
+        named = [f"{description} (line {_span(positions, origin)[0][0]})" if positions.get(origin) else description
+                 for origin, description in finding.related]
+        message = finding.message.format(*named) if named else finding.message
+        path = os.path.normpath(os.path.join(os.path.dirname(self.name),
+                                             os.path.relpath(loaded.path, os.path.dirname(os.path.abspath(self.name)))))
+        diagnostic = Diagnostic(rule.code, rule.name, message, path, start[0], start[1], end[0], end[1],
+                                finding.severity or rule.severity, None)
+        if suppress.skips_file(loaded.data):
+            return []
+        return suppress.apply([diagnostic], loaded.data, path, settings.per_file_ignores, False,
+                              checked_codes=[rule.code], known_codes=[rule.code])
 
 
 def _span(positions: Any, origin: Any) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -68,6 +68,9 @@ class ResultCache:
             entry = json.loads(_read_entry(self.entry_path(path, variant)))
             if entry["digest"] != digest:
                 raise LookupError("stale")
+            for dependency, expected in entry.get("dependencies", {}).items():
+                if content_digest(_read_entry(Path(dependency))) != expected:
+                    raise LookupError("an imported project module changed")
             found = [_load_diagnostic(item, str(path)) for item in entry["diagnostics"]], bool(entry["parsed"])
         except Exception:  # noqa: BLE001 - absent, stale or damaged in any way (deep JSON: RecursionError)
             self.misses += 1  # lint the file again; its new entry replaces this one
@@ -76,13 +79,14 @@ class ResultCache:
         return found
 
     def put(self, path: Path | str, digest: str, diagnostics: Iterable[Diagnostic], parsed: bool,
-            variant: str = "") -> None:
+            variant: str = "", dependencies: dict[str, str] | None = None) -> None:
+        """Store a result; ``dependencies`` (path -> digest) are the project modules it traced into."""
         diagnostics = list(diagnostics)
         if any(d.code in FILE_PROBLEM_CODES for d in diagnostics):
             return  # a read problem, a failure or a budget run out may not recur: try again next run
         try:
-            text = json.dumps({"digest": digest, "parsed": parsed,
-                               "diagnostics": [_dump_diagnostic(d) for d in diagnostics]})
+            text = json.dumps({"digest": digest, "parsed": parsed, "dependencies": dependencies or {},
+                               "diagnostics": [_dump_diagnostic(d, str(path)) for d in diagnostics]})
         except (TypeError, ValueError):
             return  # something in ``extra`` that JSON cannot hold: leave this file uncached
         target = self.entry_path(path, variant)
@@ -185,8 +189,10 @@ def _write_atomically(target: Path, text: str) -> None:
         raise
 
 
-def _dump_diagnostic(d: Diagnostic) -> dict[str, Any]:
+def _dump_diagnostic(d: Diagnostic, path: str) -> dict[str, Any]:
     return {
+        # A finding in an imported project module carries that module's path.
+        **({} if d.path == path else {"path": d.path}),
         "code": d.code, "name": d.name, "message": d.message,
         "line": d.line, "column": d.column, "end_line": d.end_line, "end_column": d.end_column,
         "severity": d.severity.name, "dynamic": d.dynamic, "extra": d.extra, "related": d.related,
@@ -200,7 +206,7 @@ def _dump_diagnostic(d: Diagnostic) -> dict[str, Any]:
 def _load_diagnostic(item: dict[str, Any], path: str) -> Diagnostic:
     fix = item["fix"]
     return Diagnostic(
-        str(item["code"]), str(item["name"]), str(item["message"]), path,
+        str(item["code"]), str(item["name"]), str(item["message"]), str(item.get("path", path)),
         int(item["line"]), int(item["column"]), int(item["end_line"]), int(item["end_column"]),
         Severity[item["severity"]],
         None if fix is None else Fix(

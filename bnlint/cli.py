@@ -222,7 +222,7 @@ def check(options: argparse.Namespace) -> int:
                                     jobs=options.jobs or default_jobs())
         diagnostics = [d for r in results_seen if r.error is not None for d in r.diagnostics]
         diagnostics += [d for r in judged for d in r.diagnostics]
-    diagnostics.sort(key=lambda d: d.sort_key())
+    diagnostics = _once(diagnostics)
     context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
                             files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes,
                             fixed=fix_command.fixed_count(fixed) if options.fix else None,
@@ -309,6 +309,15 @@ def serve(args: list[str]) -> int:
         raise ConfigError(f"bnlint server needs pygls: pip install 'bnlint[lsp]' ({error})") from None
     server.serve()
     return 0
+
+
+def _once(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted, each finding once: a helper module's finding comes from its own lint and from
+    every file that traces into it."""
+    unique: dict[tuple[str, int, int, str], Diagnostic] = {}
+    for d in sorted(diagnostics, key=lambda d: (d.sort_key(), d.fix is None)):
+        unique.setdefault((d.path, d.line, d.column, d.code), d)
+    return list(unique.values())
 
 
 def explain_rule(args: list[str]) -> int:

@@ -55,7 +55,7 @@ def lint_files(files: Iterable[Path], settings: Settings, rules: list[Rule], *, 
         data = api.read_source(path, settings)
         if isinstance(data, api.FileResult):
             ready[index] = data
-        elif not any(rule.could_fire(data) for rule in rules):
+        elif not api.could_fire(str(path), data, rules):
             ready[index] = api.lint_data(str(path), data, settings, rules)
         else:
             digest = content_digest(data)
@@ -105,7 +105,7 @@ def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultC
     data = api.read_source(path, settings)
     if isinstance(data, api.FileResult):
         return data
-    if cache is None or not any(rule.could_fire(data) for rule in rules):
+    if cache is None or not api.could_fire(str(path), data, rules):
         return _lint_data(path, data, settings, rules, annotate)
     digest = content_digest(data)
     cached = _lookup(cache, path, digest, _variant(annotate))
@@ -113,7 +113,7 @@ def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultC
         return cached
     result = _lint_data(path, data, settings, rules, annotate)
     if result.error is None:
-        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate))
+        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate), result.dependencies)
     return result
 
 
@@ -182,7 +182,7 @@ def _lint_in_worker(task: tuple[Path, str]) -> api.FileResult:
     result = _lint_data(path, data, settings, rules, annotate)
     # The parent screened the file as it was then: cache only if it is still the same.
     if cache is not None and result.error is None and content_digest(data) == digest:
-        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate))
+        cache.put(path, digest, result.diagnostics, result.parsed, _variant(annotate), result.dependencies)
     return portable(result)
 
 
@@ -192,7 +192,8 @@ def portable(result: api.FileResult) -> api.FileResult:
     A fix keeps what ``Edit.describe`` shows; its targets, nodes of a tree that
     stays in the worker, are dropped (a fix run lints again in its own process).
     """
-    return api.FileResult(result.path, [_portable(d) for d in result.diagnostics], result.error, result.parsed)
+    return api.FileResult(result.path, [_portable(d) for d in result.diagnostics], result.error, result.parsed,
+                          dependencies=result.dependencies)
 
 
 def _portable(diagnostic: Diagnostic) -> Diagnostic:

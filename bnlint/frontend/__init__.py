@@ -16,6 +16,7 @@ import libcst as cst
 from bnlint.frontend.custom_layers import methods, scale_shape
 from bnlint.frontend.interpreter import Frame, Interpreter
 from bnlint.frontend.models import split_by_model
+from bnlint.frontend.project import Project
 from bnlint.frontend.training_facts import training_facts
 from bnlint.frontend.unapplied import unapplied_norm_layers
 from bnlint.frontend.weights_loading import loads_trained_weights
@@ -23,9 +24,12 @@ from bnlint.graph import DataFormat, LayerGraph, ModuleFacts
 
 
 def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
-                 source: str | None = None) -> list[LayerGraph]:
-    """The graphs of every model in ``module``; ``source`` is its text, when the caller has it."""
-    interpreter = Interpreter(module, data_format)
+                 source: str | None = None, project: Project | None = None) -> list[LayerGraph]:
+    """The graphs of every model in ``module``; ``source`` is its text, when the caller has it.
+
+    With a ``project``, functions and classes imported from its other modules are traced.
+    """
+    interpreter = Interpreter(module, data_format, project)
     entries: list[tuple[int, list[LayerGraph], set[int]]] = []
     module_graph = interpreter.run_module()
     entries.append((id(module), split_by_model(module_graph, interpreter.models), set(interpreter.inlined)))

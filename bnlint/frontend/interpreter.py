@@ -21,6 +21,7 @@ import libcst as cst
 from bnlint.frontend import budget, custom_layers, keras_api, namespaces
 from bnlint.frontend.builder import POSITIONAL_PARAMETERS, GraphBuilding
 from bnlint.frontend.models import ModelSpan
+from bnlint.frontend.project import LoadedModule, Project
 from bnlint.frontend.values import (
     GLOBAL_DATA_FORMAT,
     WEIGHT,
@@ -36,6 +37,7 @@ from bnlint.frontend.values import (
     LocalClass,
     Mapping,
     Partial,
+    ProjectRef,
     Ref,
     Seq,
     SequentialModel,
@@ -168,8 +170,17 @@ def merge_values(a: Any, b: Any) -> Any:
 
 
 class Interpreter(GraphBuilding):
-    def __init__(self, module: cst.Module, data_format: DataFormat | None = None) -> None:
+    def __init__(self, module: cst.Module, data_format: DataFormat | None = None,
+                 project: Project | None = None, module_name: tuple[str, bool] | None = None) -> None:
         self.module = module
+        self.configured_format = data_format
+        # The project the module belongs to, and the module's dotted name and whether it is a
+        # package (``__init__``), against which its relative imports resolve. A module loaded
+        # for tracing (``module_name`` given) binds its own globals to its functions and classes.
+        self.project = project
+        self.library = module_name is not None
+        self.module_name = module_name or ((project.module_name, project.file.name == "__init__.py")
+                                           if project is not None else ("", False))
         self.globals: dict[str, Any] = {}
         self.star_imports: list[str] = []
         self.graph = LayerGraph("<module>")
@@ -275,6 +286,11 @@ class Interpreter(GraphBuilding):
             if isinstance(star, cst.Param):
                 frame.vars[star.name.value] = Unknown(star.name.value)
 
+    def _scope(self, frame: Frame) -> dict[str, Any] | None:
+        """The names a function or class defined in ``frame`` reads: the enclosing call's, or,
+        in a module loaded for tracing, that module's globals (None: the linted module's)."""
+        return frame.vars if frame.vars is not self.globals or self.library else None
+
     def mark_traced(self, node: cst.CSTNode) -> None:
         if not self.conditional:
             self.inlined.add(id(node))
@@ -319,10 +335,9 @@ class Interpreter(GraphBuilding):
                     return
                 self.exec_small(small, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            closure = frame.vars if frame.vars is not self.globals else None
-            frame.vars[stmt.name.value] = Function(stmt, None, closure)
+            frame.vars[stmt.name.value] = Function(stmt, None, self._scope(frame))
         elif isinstance(stmt, cst.ClassDef):
-            frame.vars[stmt.name.value] = LocalClass(stmt)
+            frame.vars[stmt.name.value] = LocalClass(stmt, self._scope(frame))
         elif isinstance(stmt, cst.If):
             self.exec_if(stmt, frame)
         elif isinstance(stmt, cst.For):
@@ -371,10 +386,10 @@ class Interpreter(GraphBuilding):
             for alias in small.names:
                 dotted = custom_layers.dotted_name(alias.name) or ""
                 if alias.asname is not None:
-                    self.assign(alias.asname.name, Ref(dotted), frame)
+                    self.assign(alias.asname.name, self.imported(dotted), frame)
                 else:
                     root = dotted.split(".", 1)[0]
-                    frame.vars[root] = Ref(root)
+                    frame.vars[root] = self.imported(root)
         elif isinstance(small, cst.ImportFrom):
             self.exec_import_from(small, frame)
         elif isinstance(small, cst.Global):
@@ -415,11 +430,32 @@ class Interpreter(GraphBuilding):
         if isinstance(small.names, cst.ImportStar):
             self.star_imports.append(base)
             return
+        if base.startswith(".") and self.project is not None:
+            base = self.project.absolute(base, *self.module_name) or base
         for alias in small.names:
             name = custom_layers.dotted_name(alias.name) or ""
             target = alias.asname.name if alias.asname is not None else cst.Name(name)
             qualified = f"{base}.{name}" if base and not base.endswith(".") else f"{base}{name}"
-            self.assign(target, Ref(qualified), frame)
+            self.assign(target, self.imported(qualified), frame)
+
+    def imported(self, dotted: str) -> Ref:
+        """An imported name: a module of this project (traced when called), or an outside name."""
+        if self.project is not None and not dotted.startswith(".") and self.project.is_project_name(dotted):
+            return ProjectRef(dotted)
+        return Ref(dotted)
+
+    def project_value(self, ref: ProjectRef) -> Any:
+        """What a project name is, its module loaded and its top level run, or None."""
+        if self.project is None or len(self.stack) >= MAX_CALL_DEPTH:
+            return None
+        value = self.project.lookup(ref.qualname, self._run_project_module)
+        return None if isinstance(value, ProjectRef) and value.qualname == ref.qualname else value
+
+    def _run_project_module(self, loaded: LoadedModule) -> dict[str, Any]:
+        name = (loaded.name, loaded.path.name == "__init__.py")
+        interpreter = Interpreter(loaded.module, self.configured_format, self.project, name)
+        interpreter.run_module()
+        return interpreter.globals
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
         test = self.eval(stmt.test, frame)
@@ -701,7 +737,7 @@ class Interpreter(GraphBuilding):
                 return base.attributes[name]
             method = custom_layers.methods(base.cls).get(name)
             if method is not None:
-                return Function(method, base)
+                return Function(method, base, base.scope)
             return self.class_attribute(base.cls, name, f"self.{name}")
         if isinstance(base, LocalClass):
             return self.class_attribute(base.node, name, name)
@@ -858,12 +894,12 @@ class Interpreter(GraphBuilding):
         if isinstance(callee, Function):
             return self.inline(callee, arguments, expr)
         if isinstance(callee, LocalClass):
-            return self.instantiate(callee.node, arguments, expr)
+            return self.instantiate(callee.node, arguments, expr, callee.scope)
         if isinstance(callee, Instance):
             call = custom_layers.methods(callee.cls).get("call") or custom_layers.methods(callee.cls).get("__call__")
             if call is not None:
                 self.mark_traced(callee.cls)  # applied here: not a model of its own
-                return self.inline(Function(call, callee), arguments, expr)
+                return self.inline(Function(call, callee, callee.scope), arguments, expr)
         if isinstance(callee, BoundBuiltin):
             return self.call_builtin(callee, arguments)
         return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
@@ -910,6 +946,9 @@ class Interpreter(GraphBuilding):
             return self.call_python_builtin(qualname[9:], arguments, expr)
         entry = keras_api.resolve(qualname)
         if entry is None:
+            value = self.project_value(callee) if isinstance(callee, ProjectRef) else None
+            if value is not None and not isinstance(value, (Const, Unknown)):
+                return self.call(value, arguments, expr, frame)
             return self.opaque_node(tensors_in_args(arguments), expr, "Unknown")
         kind = entry.kind
         if kind == "layer":
@@ -1158,7 +1197,7 @@ class Interpreter(GraphBuilding):
             elif arguments.open_positional or arguments.open_keywords or param.default is None:
                 frame.vars[name] = Unknown(name)
             else:
-                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+                frame.vars[name] = self.eval(param.default, Frame(dict(frame.vars)))
                 self._bind_names(name, self.names_of(param.default, Frame(self.globals)), frame)
         for param in params.kwonly_params:
             name = param.name.value
@@ -1168,7 +1207,7 @@ class Interpreter(GraphBuilding):
             elif arguments.open_keywords or param.default is None:
                 frame.vars[name] = Unknown(name)
             else:
-                frame.vars[name] = self.eval(param.default, Frame(self.globals))
+                frame.vars[name] = self.eval(param.default, Frame(dict(frame.vars)))
         if isinstance(params.star_arg, cst.Param):
             extra = values[len(positional):]
             frame.vars[params.star_arg.name.value] = Unknown("*args") if arguments.open_positional else Seq(extra, True)
@@ -1183,9 +1222,10 @@ class Interpreter(GraphBuilding):
         if names:
             frame.vars[NAMES_OF + parameter] = names[:MAX_NAMES]
 
-    def instantiate(self, cls: cst.ClassDef, arguments: Arguments, expr: cst.Call) -> Any:
+    def instantiate(self, cls: cst.ClassDef, arguments: Arguments, expr: cst.Call,
+                    scope: dict[str, Any] | None = None) -> Any:
         """A local class: a Keras layer by inheritance, a scale op, or a layer to trace into."""
-        builtin = self.builtin_base(cls)
+        builtin = self.builtin_base(cls, scope=scope)
         if builtin is not None:
             return LayerObject(builtin, arguments, expr, cls.name.value,
                                positional_names=POSITIONAL_PARAMETERS.get(builtin, ()))
@@ -1193,22 +1233,22 @@ class Interpreter(GraphBuilding):
         if shape is not None:
             args = Arguments(keywords={"bias": Const(shape.adds_bias)})
             return LayerObject("Scale", args, expr, cls.name.value)
-        instance = Instance(cls)
+        instance = Instance(cls, scope=scope)
         init = custom_layers.methods(cls).get("__init__")
         if init is not None:
-            self.inline(Function(init, instance), arguments, expr)
+            self.inline(Function(init, instance, scope), arguments, expr)
         return instance
 
-    def builtin_base(self, cls: cst.ClassDef, depth: int = 0) -> str | None:
+    def builtin_base(self, cls: cst.ClassDef, depth: int = 0, scope: dict[str, Any] | None = None) -> str | None:
         """The Keras layer a local class subclasses, if it subclasses one directly or through local classes."""
         for base in cls.bases:
-            value = self.eval(base.value, Frame(self.globals))
+            value = self.eval(base.value, Frame(scope if scope is not None else self.globals))
             if isinstance(value, Ref):
                 entry = keras_api.resolve(value.qualname)
                 if entry is not None and entry.kind == "layer":
                     return entry.op
             elif isinstance(value, LocalClass) and depth < 8:
-                found = self.builtin_base(value.node, depth + 1)
+                found = self.builtin_base(value.node, depth + 1, value.scope)
                 if found is not None:
                     return found
         return None

@@ -50,6 +50,14 @@ class Ref:
         return Ref(f"{self.qualname}.{name}")
 
 
+@dataclass(frozen=True)
+class ProjectRef(Ref):
+    """A name in another module of the linted file's project: traced when the code calls it."""
+
+    def attr(self, name: str) -> Ref:
+        return ProjectRef(f"{self.qualname}.{name}")
+
+
 class GlobalDataFormat:
     """The result of ``image_data_format()``: the global format, whatever it is."""
 
@@ -147,6 +155,7 @@ class Function:
 @dataclass
 class LocalClass:
     node: cst.ClassDef
+    scope: dict[str, Any] | None = field(default=None, repr=False)  # its module's or enclosing call's names
 
 
 @dataclass
@@ -155,6 +164,7 @@ class Instance:
 
     cls: cst.ClassDef
     attributes: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, Any] | None = field(default=None, repr=False)  # where its methods look names up
     attribute_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # see Arguments.names
 
 

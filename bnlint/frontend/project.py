@@ -1,0 +1,216 @@
+"""Modules of the linted file's own project, traced like local code.
+
+A U-Net whose ``conv_block`` lives in a sibling ``blocks.py`` is as much the
+author's model as one with the block in the same file. So an import that names
+a module of the same project (relative, or absolute against the folder that
+holds the top package, the file's own folder for a script, or a configured
+source root) binds a ``ProjectRef``; when the code calls it, the module is
+parsed (once per process, while its file is unchanged), its top level is run
+by the same interpreter, and the function or class is traced with the caller's
+arguments, in the module's own globals. Nothing is imported or executed.
+
+Cycles (``a`` imports ``b`` imports ``a``) are cut: a module still loading
+reads as unknown. What a file's findings depended on is recorded, so the
+result cache can tell when an imported module changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+MAX_MODULE_BYTES = 2 * 2**20  # a larger module stays opaque: tracing it would cost more than it tells
+_KEEP = 128  # parsed modules kept per process
+
+
+@dataclass
+class LoadedModule:
+    path: Path
+    name: str  # dotted module name
+    data: bytes = field(repr=False)
+    module: cst.Module = field(repr=False)
+    globals: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+class Project:
+    """Where the modules importable from one linted file are, and the ones it used."""
+
+    def __init__(self, path: str | os.PathLike[str], roots: tuple[str, ...] = ()) -> None:
+        self.file = Path(os.path.abspath(path))
+        self.roots = _import_roots(self.file, roots)
+        self.module_name = _module_name(self.file, self.roots)
+        self.used: dict[Path, LoadedModule] = {}
+        self._exists: dict[str, Path | None] = {}
+
+    def package_of(self, module_name: str, is_package: bool = False) -> str:
+        return module_name if is_package else module_name.rpartition(".")[0]
+
+    def absolute(self, relative: str, importer: str, importer_is_package: bool) -> str | None:
+        """``..blocks`` imported from module ``importer`` as an absolute dotted name."""
+        dots = len(relative) - len(relative.lstrip("."))
+        package = self.package_of(importer, importer_is_package).split(".") if importer else []
+        if dots - 1 > len(package):
+            return None
+        base = package[: len(package) - (dots - 1)]
+        rest = relative[dots:]
+        return ".".join([*base, *([rest] if rest else [])]) or None
+
+    def module_file(self, dotted: str) -> Path | None:
+        """The file of project module ``dotted``, or None when it is not one."""
+        if dotted in self._exists:
+            return self._exists[dotted]
+        found = None
+        parts = dotted.split(".")
+        for root in self.roots:
+            base = root.joinpath(*parts)
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    found = candidate
+                    break
+            if found is not None:
+                break
+        self._exists[dotted] = found
+        return found
+
+    def is_project_name(self, dotted: str) -> bool:
+        """True when ``dotted`` is a project module or a name inside one."""
+        parts = dotted.split(".")
+        return any(self.module_file(".".join(parts[:k])) is not None for k in range(len(parts), 0, -1))
+
+    def lookup(self, dotted: str, load: Any) -> Any:
+        """The value ``dotted`` names in a project module, loading it with ``load(path, name, data, tree)``."""
+        parts = dotted.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            path = self.module_file(".".join(parts[:k]))
+            if path is None:
+                continue
+            loaded = self._load(path, ".".join(parts[:k]), load)
+            if loaded is None or k != len(parts) - 1:
+                return None
+            return loaded.globals.get(parts[k])
+        return None
+
+    def _load(self, path: Path, name: str, load: Any) -> LoadedModule | None:
+        if path == self.file:
+            return None  # the linted file itself: its own entries trace it
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        loaded = _PARSED.get(key)
+        if loaded is _LOADING:
+            return None  # an import cycle: the module is still running its top level
+        if loaded is None:
+            if stat.st_size > MAX_MODULE_BYTES:
+                return None
+            try:
+                data = path.read_bytes()
+                tree = cst.parse_module(data)
+            except (OSError, cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError,
+                    RecursionError, MemoryError):
+                return None
+            _PARSED[key] = _LOADING
+            try:
+                loaded = LoadedModule(path, name, data, tree)
+                loaded.globals = load(loaded)
+            except Exception:  # noqa: BLE001 - a module that cannot be traced stays opaque
+                del _PARSED[key]
+                return None
+            _PARSED[key] = loaded
+            while len(_PARSED) > _KEEP:
+                _PARSED.popitem(last=False)
+        else:
+            _PARSED.move_to_end(key)
+        self.used[path] = loaded
+        return loaded
+
+
+_LOADING: Any = object()
+_PARSED: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+
+
+def _import_roots(file: Path, configured: tuple[str, ...]) -> list[Path]:
+    """The folder above the file's top package (its own folder for a script), then configured roots."""
+    folder = file.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    roots = [folder]
+    roots += [Path(os.path.abspath(r)) for r in configured if Path(os.path.abspath(r)) not in roots]
+    return roots
+
+
+def _module_name(file: Path, roots: list[Path]) -> str:
+    for root in roots:
+        try:
+            relative = file.relative_to(root)
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+    return file.stem
+
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.M)
+_TEXT: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+
+
+def imports_could_fire(path: str, data: bytes, could_fire: Any) -> bool:
+    """True when ``data`` imports a module of its project whose text ``could_fire`` accepts.
+
+    A model file with no ``BatchNormalization`` of its own can still build BN layers through a
+    sibling's ``conv_bn_block``; the prefilter must not skip it. The check reads import lines
+    with a pattern and the imported files' bytes, never parses: one level deep is enough for
+    the block-in-a-sibling layout, and it keeps files that import nothing of the kind free.
+    """
+    if b"import" not in data or not os.path.isfile(path):
+        return False
+    project = Project(path)
+    for match in _IMPORT_LINE.finditer(data):
+        for dotted in _imported_modules(project, match):
+            module_path = project.module_file(dotted)
+            if module_path is not None and module_path != project.file and could_fire(_text(module_path)):
+                return True
+    return False
+
+
+def _imported_modules(project: Project, match: re.Match[bytes]) -> list[str]:
+    source, names, plain = match.groups()
+    if plain is not None:
+        return [n.split()[0] for n in plain.decode("ascii", "replace").replace("\\", "").split(",") if n.strip()]
+    module = source.decode("ascii", "replace")
+    if module.startswith("."):
+        module = project.absolute(module, project.module_name, project.file.name == "__init__.py") or ""
+    if not module:
+        return []
+    found = [module]
+    for name in names.decode("ascii", "replace").strip("()\\ \t").split(","):
+        name = name.strip().split(" ")[0].strip("()")
+        if name.isidentifier():
+            found.append(f"{module}.{name}")  # ``from . import blocks``: a submodule
+    return found
+
+
+def _text(path: Path) -> bytes:
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _TEXT:
+            _TEXT[key] = path.read_bytes() if stat.st_size <= MAX_MODULE_BYTES else b""
+            while len(_TEXT) > 4 * _KEEP:
+                _TEXT.popitem(last=False)
+        return _TEXT[key]
+    except OSError:
+        return b""
