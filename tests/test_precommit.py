@@ -58,6 +58,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     env.pop("GIT_INDEX_FILE", None)
     (work / "bad_model.py").write_text(BAD)
     (work / "clean_model.py").write_text(CLEAN)
+    # A folder the config excludes: pre-commit still passes its files by name.
+    (work / "pyproject.toml").write_text('[tool.bnlint]\nextend-exclude = ["generated"]\n')
+    (work / "generated").mkdir()
+    (work / "generated" / "bad_model.py").write_text(BAD)
     for command in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "models"]):
         subprocess.run(command, cwd=work, env=env, check=True, capture_output=True)
     return work, env
@@ -81,6 +85,18 @@ def test_check_hook_passes_on_a_clean_file(project: tuple[Path, dict[str, str]])
     run = _try_repo(project, "bnlint", "clean_model.py")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Passed" in run.stdout
+
+
+def test_check_hook_passes_on_a_bad_file_in_an_excluded_folder(project: tuple[Path, dict[str, str]]) -> None:
+    run = _try_repo(project, "bnlint", "generated/bad_model.py", "clean_model.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Passed" in run.stdout
+    assert "BN001" not in run.stdout
+    # The same file outside pre-commit, named without --force-exclude, is linted: named files win by default.
+    work, env = project
+    direct = subprocess.run([sys.executable, "-m", "bnlint", "generated/bad_model.py"], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert direct.returncode == 1 and "BN001" in direct.stdout, direct.stdout + direct.stderr
 
 
 def _has_fix_flag() -> bool:
