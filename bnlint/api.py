@@ -287,7 +287,7 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
                 (line, column), (end_line, end_column) = _span(positions, origin)
                 related.append(Related(line, column, end_line, end_column, description))
                 named.append(f"{description} (line {line})" if positions.get(origin) else description)
-            message = finding.message.format(*named) if named else finding.message
+            message = _named_message(finding.message, named)
             diagnostic = Diagnostic(
                 rule.code, rule.name, message, name, start[0], start[1], end[0], end[1],
                 finding.severity or rule.severity, finding.fix, related=related,
@@ -327,7 +327,7 @@ class _ImportedPositions:
         start, end = _span(positions, finding.anchor)
         named = [f"{description} (line {_span(positions, origin)[0][0]})" if positions.get(origin) else description
                  for origin, description in finding.related]
-        message = finding.message.format(*named) if named else finding.message
+        message = _named_message(finding.message, named)
         path = os.path.normpath(os.path.join(os.path.dirname(self.name),
                                              os.path.relpath(loaded.path, os.path.dirname(os.path.abspath(self.name)))))
         diagnostic = Diagnostic(rule.code, rule.name, message, path, start[0], start[1], end[0], end[1],
@@ -336,6 +336,16 @@ class _ImportedPositions:
             return []
         return suppress.apply([diagnostic], loaded.data, path, settings.per_file_ignores, False,
                               checked_codes=[rule.code], known_codes=[rule.code])
+
+
+def _named_message(template: str, named: list[str]) -> str:
+    """The message with ``{0}``, ``{1}``... replaced by the related layers' names and lines.
+
+    A plain replacement, not ``str.format``: other braces in a message are left as they are.
+    """
+    for index, text in enumerate(named):
+        template = template.replace(f"{{{index}}}", text)
+    return template
 
 
 def _span(positions: Any, origin: Any) -> tuple[tuple[int, int], tuple[int, int]]:
