@@ -52,7 +52,7 @@ multiplies each channel by weights of its own, so gamma adds nothing it could no
 learn.
 
 A ReLU-family activation (ReLU without a cap or threshold, LeakyReLU, PReLU,
-`"relu"`, `"leaky_relu"`) or a max pooling passes a positive gamma only. It is
+`"relu"`, `"leaky_relu"`) or a max pooling (global too) passes a positive gamma only. It is
 allowed on the path when the BN's input comes straight from a linear layer that
 feeds nothing else: a negative gamma's sign can then move into that layer.
 
