@@ -168,3 +168,44 @@ def test_a_closure_applied_by_its_caller_sees_the_callers_arguments():
     assert findings(source, "BN001") == []
     [graph] = graphs(source)
     assert [n.known("axis") for n in graph.nodes if n.op == "BatchNormalization"] == [1]
+
+
+def test_a_method_that_builds_a_model_is_an_entry_of_its_own():
+    source = """
+    import unittest
+    from keras import layers
+
+    class ModelTest(unittest.TestCase):
+        def test_channels_first(self):
+            inputs = layers.Input((3, 32, 32))
+            x = layers.Conv2D(8, 3, data_format="channels_first")(inputs)
+            x = layers.BatchNormalization()(x)  # expect: BN001 error
+            self.assertEqual(x.shape[1], 8)
+
+        @staticmethod
+        def make_head(x):
+            return layers.BatchNormalization()(layers.Dense(4)(x))
+    """
+    names = sorted(g.name for g in graphs(source))
+    assert names == ["ModelTest.make_head", "ModelTest.test_channels_first"]
+    assert [code for code, *_ in findings(source, "BN001")] == ["BN001"]
+
+
+def test_a_helper_method_called_from_call_is_no_entry_of_its_own():
+    source = """
+    import keras
+    from keras import layers
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = layers.Conv2D(8, 3)
+            self.norm = layers.BatchNormalization()
+
+        def features(self, x):
+            return self.norm(self.conv(x))
+
+        def call(self, x):
+            return self.features(x)
+    """
+    assert [g.name for g in graphs(source)] == ["Net"]

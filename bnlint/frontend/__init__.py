@@ -36,11 +36,18 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     for stmt in _entry_statements(module):
         if isinstance(stmt, cst.FunctionDef):
             graph = interpreter.run_function(stmt, stmt.name.value)
-        elif _traceable_class(interpreter, stmt):
-            graph = interpreter.run_class(stmt)
-        else:
+            entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
             continue
-        entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
+        if interpreter.builtin_base(stmt) is not None or scale_shape(stmt) is not None:
+            continue  # a Keras layer by inheritance, or a scale op: a layer, not a model
+        found = methods(stmt)
+        if {"__init__", "call", "build"} & found.keys():
+            graph = interpreter.run_class(stmt)
+            entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
+        for name, method in found.items():
+            if name not in _MODEL_METHODS:  # a test or a ``get_model``: it may build models of its own
+                graph = interpreter.run_method(stmt, method)
+                entries.append((id(method), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
     traced_by_others = set()
     for entry_id, _, inlined in entries:
         traced_by_others |= inlined - {entry_id}
@@ -67,6 +74,10 @@ def _builders_of_bn_models(module: cst.Module, entries: list[tuple[int, list[Lay
         node.op == "BatchNormalization" for graph in parts for node in graph.nodes))
 
 
+# The methods a class entry runs in order; every other method is an entry of its own.
+_MODEL_METHODS = frozenset({"__init__", "build", "call", "__call__"})
+
+
 def _entry_statements(module: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:
     """Top-level functions and classes, then the classes defined inside functions."""
     nested: list[cst.ClassDef] = []
@@ -89,10 +100,3 @@ def _classes_in(function: cst.FunctionDef) -> Iterator[cst.ClassDef]:
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseExpression)):
             continue  # no class statement inside a simple statement
         stack.extend(reversed(node.children))
-
-
-def _traceable_class(interpreter: Interpreter, cls: cst.ClassDef) -> bool:
-    """A class is a model of its own unless it is a Keras layer by inheritance or a scale op."""
-    if interpreter.builtin_base(cls) is not None:
-        return False
-    return scale_shape(cls) is None and bool({"__init__", "call", "build"} & methods(cls).keys())

@@ -248,6 +248,22 @@ class Interpreter(GraphBuilding):
         self._run_entry(body)
         return self.graph
 
+    def run_method(self, cls: cst.ClassDef, method: cst.FunctionDef) -> LayerGraph:
+        """A method other than ``__init__``/``build``/``call`` (a test, a ``get_model``), on its own."""
+        self._start_entry(f"{cls.name.value}.{method.name.value}")
+        instance = Instance(cls)
+        static = any(custom_layers.dotted_name(d.decorator) == "staticmethod" for d in method.decorators)
+
+        def body() -> None:
+            self.stack.append(method)
+            frame = Frame(dict(self.globals), instance)
+            self._bind_entry_parameters(method, frame, skip_self=not static)
+            self.exec_block(_body(method), frame)
+            self._mark_outputs(frame.returns)
+
+        self._run_entry(body)
+        return self.graph
+
     def _start_entry(self, name: str) -> None:
         self.graph = LayerGraph(name)
         self.data_format, self.format_explicit = self.module_format, self.module_format_explicit
