@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import xml.etree.ElementTree as ElementTree
+import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
-
 from cliutil import bnlint, write
 
 SCHEMA = Path(__file__).parent.parent / "docs" / "graph-schema.json"
@@ -123,13 +123,12 @@ def test_json_is_the_same_with_one_process_or_several(tmp_path: Path) -> None:
 
 @needs_dot
 def test_dot_output_is_valid_graphviz(tmp_path: Path) -> None:
-    import subprocess
-
     write(tmp_path / "model.py", TWO_BRANCH)
     run = _graph("model.py", "--format", "dot", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("digraph bnlint {")
-    rendered = subprocess.run(["dot", "-Tsvg"], input=run.stdout, capture_output=True, text=True, timeout=60)
+    rendered = subprocess.run(["dot", "-Tsvg"], input=run.stdout, capture_output=True, text=True, timeout=60,
+                              check=False)
     assert rendered.returncode == 0, rendered.stderr
     assert "<svg" in rendered.stdout
 
@@ -177,3 +176,24 @@ def test_help_names_the_formats(tmp_path: Path) -> None:
     run = bnlint("graph", "--help", cwd=tmp_path)
     assert run.returncode == 0
     assert "--format {text,json,dot,svg,png}" in run.stdout and "-o FILE" in run.stdout
+
+
+def test_notebook_nodes_and_findings_are_placed_in_their_cells(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["import keras\n", "from keras import layers\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": ["A channels-first block."]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["inputs = keras.Input((3, 32, 32))\n",
+                    "x = layers.Conv2D(8, 3, data_format=\"channels_first\")(inputs)\n",
+                    "x = layers.BatchNormalization()(x)\n",
+                    "model = keras.Model(inputs, x)\n"]},
+    ]
+    notebook = {"cells": cells, "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    (graph,) = _json(tmp_path, "nb.ipynb")["files"][0]["graphs"]
+    bn = next(node for node in graph["nodes"] if node["op"] == "BatchNormalization")
+    assert (bn["cell"], bn["line"], bn["column"], bn["channel_axis"]) == (3, 3, 5, 1)
+    assert [(f["code"], f["line"]) for f in bn["findings"]] == [("BN001", 3)]
+    listing = _graph("nb.ipynb", cwd=tmp_path).stdout
+    assert "cell 3:3" in listing and "! BN001 error" in listing

@@ -10,8 +10,8 @@ by Graphviz's own ``dot``, which must be on PATH.
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 import subprocess
+from collections import Counter
 from collections.abc import Sequence
 
 from bnlint.graph_report import BN_ARGUMENTS, FileReport, NodeReport

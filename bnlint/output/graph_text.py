@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bnlint.graph_report import BN_ARGUMENTS, FileReport, FindingReport, GraphReport, NodeReport
+from bnlint.graph_report import (
+    BN_ARGUMENTS,
+    FileReport,
+    FindingReport,
+    GraphReport,
+    NodeReport,
+)
 
 
 def render(reports: Sequence[FileReport]) -> str:
@@ -70,7 +76,7 @@ def _layer(node: NodeReport) -> str:
 def _line(node: NodeReport) -> str:
     if node.line is None:
         return "?"
-    return f"{node.cell}:{node.line}" if node.cell is not None else str(node.line)
+    return f"cell {node.cell}:{node.line}" if node.cell is not None else str(node.line)
 
 
 def _arguments(node: NodeReport) -> str:
