@@ -932,3 +932,24 @@ def test_fix_needs_unsafe_fixes(tmp_path):
     assert path.read_text() == ABSORBABLE.replace("BatchNormalization()", "BatchNormalization(scale=False)")
     again = bnlint("block.py", "--no-cache", "--select", "BN020", cwd=tmp_path)
     assert "BN020" not in again.stdout
+
+
+def test_output_in_another_configuration_keeps_gamma():
+    # ``include_top`` defaults to True, but a caller may pass False: the BN's ReLU output is then
+    # the model output (a feature extractor), and gamma carries meaning there.
+    source = """
+    import keras
+    from keras import layers
+
+    def backbone(include_top=True):
+        inputs = keras.Input(shape=(32, 32, 3))
+        x = layers.Conv2D(16, 3, use_bias=False)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        if include_top:
+            x = layers.GlobalAveragePooling2D()(x)
+            x = layers.Dense(10)(x)
+        return keras.Model(inputs, x)
+    """
+    assert findings(source, "BN020") == []
+    assert len(findings(source.replace("        if include_top:\n", "        if True:\n"), "BN020")) == 1
