@@ -11,7 +11,9 @@ figure that says how much of a code base the rules cover. Over a folder:
 - it is *covered* when a ``BatchNormalization`` node of some graph in
   ``bnlint graph --format json`` sits on the same line of the same file;
 - of the covered sites, the share whose channel axis is known (at least one of
-  its nodes has a non-null ``channel_axis``).
+  its nodes has a non-null ``channel_axis``);
+- ``unapplied``: sites in no graph that bnlint still saw as a BN layer built
+  but never applied (only the rules about a layer's own arguments judge them).
 
 ``bnlint graph`` runs once over the whole folder (``-j``), not once per file.
 Sites in files that ``ast`` cannot parse are counted apart. Usage::
@@ -45,6 +47,7 @@ class Tally:
     sites: int = 0
     covered: int = 0
     axis_known: int = 0
+    unapplied: int = 0  # sites in no graph whose BN is still a node of the file's ``unapplied`` list
     unparsable_sites: int = 0
     missed: list[str] = field(default_factory=list)
 
@@ -74,8 +77,11 @@ def is_bn_construction(call: ast.Call) -> bool:
 
 def bn_sites(path: Path) -> list[int] | None:
     """The lines of the BN construction calls in ``path``; None when ``ast`` cannot parse it."""
+    data = path.read_bytes()
+    if b"BatchNormalization" not in data and b"batch_normalization" not in data:
+        return []  # every name counted contains one of these: no parse needed
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = ast.parse(data, filename=str(path))
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError, MemoryError):
         return None
     return sorted(node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and is_bn_construction(node))
@@ -89,8 +95,9 @@ def python_files(root: Path) -> list[Path]:
     return found
 
 
-def graph_nodes(root: Path, jobs: int) -> tuple[dict[Path, dict[int, bool]], float]:
-    """Per file (resolved), the line of every BN node of a graph and whether its channel axis is known."""
+def graph_nodes(root: Path, jobs: int) -> tuple[dict[Path, dict[int, bool]], dict[Path, set[int]], float]:
+    """Per file (resolved): the line of every BN node of a graph and whether its channel axis is known,
+    and the lines of the BN layers built but applied in no graph."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bnlint", "graph", str(root), "--format", "json", "--isolated",
                            "-j", str(jobs)], capture_output=True, text=True, check=False)
@@ -100,17 +107,19 @@ def graph_nodes(root: Path, jobs: int) -> tuple[dict[Path, dict[int, bool]], flo
     if done.returncode == 2:
         print(f"note: bnlint graph reported internal errors:\n{done.stderr.strip()}", file=sys.stderr)
     nodes: dict[Path, dict[int, bool]] = defaultdict(dict)
+    unapplied: dict[Path, set[int]] = {}
     for entry in json.loads(done.stdout)["files"]:
         lines = nodes[Path(entry["path"]).resolve()]
+        unapplied[Path(entry["path"]).resolve()] = {node["line"] for node in entry["unapplied"]}
         for graph in entry["graphs"]:
             for node in graph["nodes"]:
                 if node["op"] == "BatchNormalization" and node["line"] is not None:
                     lines[node["line"]] = lines.get(node["line"], False) or node["channel_axis"] is not None
-    return nodes, elapsed
+    return nodes, unapplied, elapsed
 
 
 def measure(root: Path, jobs: int) -> tuple[dict[str, Tally], float]:
-    nodes, elapsed = graph_nodes(root, jobs)
+    nodes, unapplied, elapsed = graph_nodes(root, jobs)
     tallies: dict[str, Tally] = defaultdict(Tally)
     for path in python_files(root):
         relative = path.relative_to(root)
@@ -129,6 +138,7 @@ def measure(root: Path, jobs: int) -> tuple[dict[str, Tally], float]:
                 tally.axis_known += seen[line]
             else:
                 tally.missed.append(f"{relative}:{line}")
+                tally.unapplied += line in unapplied.get(path.resolve(), ())
     return dict(sorted(tallies.items())), elapsed
 
 
@@ -144,12 +154,13 @@ def table(tallies: dict[str, Tally]) -> str:
         total.covered += tally.covered
         total.axis_known += tally.axis_known
         total.unparsable_sites += tally.unparsable_sites
-    rows = [("folder", "files", "BN sites", "in a graph", "coverage", "axis known", "of covered")]
+        total.unapplied += tally.unapplied
+    rows = [("folder", "files", "BN sites", "in a graph", "coverage", "axis known", "of covered", "unapplied")]
     for name, tally in [*tallies.items(), ("TOTAL", total)]:
         if tally.sites or name == "TOTAL":
             rows.append((name, str(tally.files), str(tally.sites), str(tally.covered),
                          _percent(tally.covered, tally.sites), str(tally.axis_known),
-                         _percent(tally.axis_known, tally.covered)))
+                         _percent(tally.axis_known, tally.covered), str(tally.unapplied)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
              for row in rows]

@@ -36,8 +36,8 @@ def test_counts_sites_per_top_level_folder_and_which_reach_a_graph(tmp_path: Pat
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.split()}
-    # folder, files, BN sites, in a graph, coverage, axis known, of covered
+    # folder, files, BN sites, in a graph, coverage, axis known, of covered, unapplied
     assert rows["pkg_a"][1:7] == ["1", "1", "1", "100.0%", "1", "100.0%"]
-    assert rows["pkg_b"][1:5] == ["1", "1", "0", "0.0%"]
+    assert rows["pkg_b"][1:5] == ["1", "1", "0", "0.0%"] and rows["pkg_b"][-1] == "1"  # built, never applied
     assert rows["TOTAL"][1:5] == ["2", "2", "1", "50.0%"]
     assert "missed  pkg_b  pkg_b/norms.py:3" in done.stdout
