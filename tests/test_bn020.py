@@ -953,3 +953,18 @@ def test_output_in_another_configuration_keeps_gamma():
     """
     assert findings(source, "BN020") == []
     assert len(findings(source.replace("        if include_top:\n", "        if True:\n"), "BN020")) == 1
+
+
+def test_fix_stays_unsafe_and_names_the_checkpoint_where_weights_load():
+    source = """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = layers.BatchNormalization()(layers.Conv2D(16, 3)(inputs))
+    model = keras.Model(inputs, layers.Conv2D(16, 3)(layers.ReLU()(x)))
+    model.load_weights("checkpoint.weights.h5")
+    """
+    [diagnostic] = lint(source, "BN020")
+    assert "existing checkpoints no longer load" in diagnostic.message
+    assert diagnostic.fix.applicability.value == "unsafe"
