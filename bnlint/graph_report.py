@@ -148,7 +148,13 @@ def report_file(path: Path, settings: Settings, rules: list[Rule]) -> FileReport
     data = api.read_source(path, settings)
     if isinstance(data, api.FileResult):
         return FileReport(str(path), False, findings=[_finding(d) for d in data.diagnostics])
-    return describe(api.lint_data(str(path), data, settings, rules, keep_syntax=True), data)
+    result = api.lint_data(str(path), data, settings, rules, keep_syntax=True)
+    try:
+        return describe(result, data)
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the run
+        failed = api.internal_error_result(str(path), "describing its graphs", error)
+        return FileReport(str(path), result.parsed, findings=[_finding(d) for d in failed.diagnostics],
+                          error=failed.error)
 
 
 def describe(result: api.FileResult, data: bytes) -> FileReport:
