@@ -55,7 +55,7 @@ def _with_codes(body: str, codes: set[str]) -> str:
     if match is None:
         return f"{body.rstrip()}  # noqa: {', '.join(sorted(codes))}"
     if not match.group("colon"):
-        return body  # a bare ``# noqa`` suppresses every code already
+        return body  # a bare directive already suppresses every code
     present = [c.upper() for c in re.split(r"[\s,]+", match.group("codes")) if c]
     missing = sorted(codes - set(present))
     if not missing:
@@ -83,9 +83,8 @@ def _lines_that_cannot_end_in_a_comment(text: str) -> set[int]:
     blocked: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
-                blocked.update(range(token.start[0], token.end[0]))
-            elif getattr(tokenize, "FSTRING_MIDDLE", None) == token.type and token.end[0] > token.start[0]:
+            is_string = token.type in (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING))
+            if is_string and token.end[0] > token.start[0]:
                 blocked.update(range(token.start[0], token.end[0]))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass

@@ -18,13 +18,13 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from bnlint import __version__, api, noqa
+from bnlint import __version__, api, noqa, notebook
 from bnlint.config import ConfigError, Settings, load_settings
 from bnlint.diagnostics import Applicability, Diagnostic, Severity
 from bnlint.discovery import is_excluded
+from bnlint.fix_preview import line_replacement
 from bnlint.fixer.command import mark_refusals
 from bnlint.fixer.single import fixed_text
-from bnlint.fix_preview import line_replacement
 from bnlint.layer_facts import bn_layer_facts
 
 DEBOUNCE_SECONDS = 0.3  # a pause in typing this long lints the buffer
@@ -63,7 +63,8 @@ class BnlintServer(LanguageServer):
             self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"bnlint: {error}"))
             return None
         text = document.source
-        if is_excluded(Path(path), settings.exclude_patterns()):
+        # A notebook's findings count lines per cell, which a JSON buffer cannot show: only .py files here.
+        if is_excluded(Path(path), settings.exclude_patterns()) or notebook.is_notebook(path):
             result = api.FileResult(path)
         else:
             result = api.lint_data(path, text.encode("utf-8"), settings, rules, keep_syntax=True)
@@ -182,7 +183,7 @@ def to_lsp(d: Diagnostic, uri: str, lines: list[str]) -> lsp.Diagnostic:
             lsp.DiagnosticRelatedInformation(
                 location=lsp.Location(uri, _range(lines, r.line, r.column, r.end_line, r.end_column)),
                 message=r.description)
-            for r in getattr(d, "related", ())
+            for r in d.related
         ] or None,
         data={"code": d.code, "line": d.line, "column": d.column},
     )

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cliutil import AXIS_MODEL, MIXED_MODEL, write
 from lspclient import LspClient
 
@@ -17,8 +16,9 @@ FIXED_AXIS_MODEL = AXIS_MODEL.replace("BatchNormalization()", "BatchNormalizatio
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    # The config the CLI would read: BN002 off, so only the server reading it explains its absence below.
-    write(tmp_path / "pyproject.toml", '[tool.bnlint]\nignore = ["BN002"]\n')
+    # The config the CLI would read. BN005 (a conv bias before BN) is on by default and fires on the mixed
+    # model: only the server reading this selection explains its absence below.
+    write(tmp_path / "pyproject.toml", '[tool.bnlint]\nselect = ["BN001", "BN003"]\n')
     write(tmp_path / "models" / "axis.py", AXIS_MODEL)
     write(tmp_path / "models" / "mixed.py", MIXED_MODEL)
     return tmp_path
@@ -82,7 +82,7 @@ def test_the_projects_config_applies_and_related_locations_are_sent(client: LspC
     client.initialize(project)
     published = _open(client, project / "models" / "mixed.py", MIXED_MODEL)
     codes = [d["code"] for d in published["diagnostics"]]
-    assert codes == ["BN003"]  # BN002 is ignored by pyproject.toml, as on the command line
+    assert codes == ["BN003"]  # BN005 is not selected by pyproject.toml, as on the command line
     [diagnostic] = published["diagnostics"]
     assert diagnostic["severity"] == 2  # Warning
     [related] = diagnostic["relatedInformation"]

@@ -17,6 +17,7 @@ from bnlint.fixer.apply import ApplyChanges
 from bnlint.fixer.plan import plan_fix
 from bnlint.fixer.source import Refused, Source
 
+
 def fixed_text(syntax: tuple[Any, Any], diagnostic: Diagnostic, name: str = "<file>") -> bytes | None:
     """The module's text with ``diagnostic``'s fix alone applied; None when it cannot be applied."""
     if diagnostic.fix is None:
@@ -46,7 +47,7 @@ def annotate_replacements(result: Any) -> None:
             continue
         try:
             new = fixed_text(result.syntax, diagnostic, result.path)
-        except Exception:  # noqa: BLE001 - a preview is a nicety; the finding stands without it
+        except Exception:  # noqa: BLE001, S112 - a preview is a nicety; the finding stands without it
             continue
         if new is not None:
             diagnostic.extra[REPLACEMENT] = line_replacement(before, new.decode(encoding, errors="replace")).to_extra()
