@@ -160,7 +160,7 @@ def test_safe_fix_applies_without_unsafe_flag_but_unsafe_does_not():
         ])
         """
     result = fixed_text(source, unsafe=False)
-    assert "layers.BatchNormalization(axis=1, scale=False),\n    layers.Dropout(0.5)," in result
+    assert "layers.BatchNormalization(axis=1),\n    layers.Dropout(0.5)," in result
     assert codes(result) == ["BN003"]
 
 
