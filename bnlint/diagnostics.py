@@ -97,8 +97,9 @@ class Diagnostic:
     extra: dict[str, Any] = field(default_factory=dict)
     related: list[Related] = field(default_factory=list)
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        # A notebook's lines count per cell: its findings sort by cell first.
+        return (self.path, self.extra.get("cell", 0), self.line, self.column, self.code)
 
 
 # Codes for problems with a file itself rather than with a model in it.

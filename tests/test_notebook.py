@@ -144,3 +144,14 @@ def test_broken_notebooks_are_findings_and_foreign_ones_are_passed_over(tmp_path
     assert any(line.startswith("broken.ipynb:1:1: error: E902") and "invalid JSON" in line for line in lines)
     assert not any(line.startswith("r.ipynb") for line in lines)  # not Python: nothing to lint, nothing wrong
     assert any(line.startswith("old.ipynb:1:1: error: E902") and "nbformat 4" in line for line in lines)
+
+
+def test_findings_are_ordered_by_cell_then_line(tmp_path: Path) -> None:
+    other = ["def other(inputs):\n",
+             "    return layers.BatchNormalization()(layers.Conv2D(8, 3, data_format=\"channels_first\")(inputs))\n"]
+    write(tmp_path / "nb.ipynb", jupyter_text(notebook(
+        cell("code", IMPORTS), cell("code", BUILD_HEAD + BUILD_BN), cell("code", other))))
+    run = bnlint("nb.ipynb", "--isolated", "--select", "BN001", cwd=tmp_path)
+    places = [line.split(": ")[0] for line in run.stdout.splitlines()[:-1]]
+    # Line 7 of cell 2 comes before line 2 of cell 3, though 7 > 2.
+    assert places == ["nb.ipynb:cell 2:7:9", "nb.ipynb:cell 3:2:12"], run.stdout
