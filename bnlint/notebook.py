@@ -28,6 +28,7 @@ MAGIC_PLACEHOLDER = "pass  # bnlint: notebook magic"
 # Cell magics whose body is still Python; any other (``%%bash``, ``%%writefile``) hides the whole cell.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "tensorflow_version"})
 _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")
+_LINE_MENTION = re.compile(r"\(line (\d+)\)")  # how the engine names a related layer's place in a message
 _CAPTURE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")  # ``files = !ls``, ``t = %timeit -o f()``
 
 
@@ -112,7 +113,14 @@ class Notebook:
         related = [place._replace(line=place.line - cell.first_line + 1, end_line=place.end_line - cell.first_line + 1)
                    for place in diagnostic.related if self.cell_at(place.line) is cell]
         return replace(diagnostic, line=max(line, 1), end_line=max(end_line, 1), end_column=end_column,
+                       message=_LINE_MENTION.sub(self._cell_line, diagnostic.message),
                        extra={**diagnostic.extra, "cell": cell.number}, related=related)
+
+    def _cell_line(self, mention: re.Match[str]) -> str:
+        """A message's ``(line 41)`` of the joined Python as ``(cell 3, line 5)``."""
+        line = int(mention.group(1))
+        cell = self.cell_at(line)
+        return mention.group(0) if cell is None else f"(cell {cell.number}, line {line - cell.first_line + 1})"
 
     def with_python(self, fixed: bytes) -> bytes:
         """The notebook's JSON text with each code cell's source replaced by its part of ``fixed``.

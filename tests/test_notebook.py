@@ -155,3 +155,15 @@ def test_findings_are_ordered_by_cell_then_line(tmp_path: Path) -> None:
     places = [line.split(": ")[0] for line in run.stdout.splitlines()[:-1]]
     # Line 7 of cell 2 comes before line 2 of cell 3, though 7 > 2.
     assert places == ["nb.ipynb:cell 2:7:9", "nb.ipynb:cell 3:2:12"], run.stdout
+
+
+def test_a_message_names_the_cell_and_line_of_a_related_layer(tmp_path: Path) -> None:
+    model = ["model = keras.Sequential([\n", "    layers.Conv2D(32, 3, activation=\"relu\"),\n",
+             "    layers.Dropout(0.5),\n", "    layers.Conv2D(32, 3),\n", "    layers.BatchNormalization(),\n",
+             "    layers.Activation(\"sigmoid\"),\n", "])\n"]
+    write(tmp_path / "nb.ipynb", jupyter_text(notebook(cell("markdown", ["x"]), cell("code", IMPORTS),
+                                                       cell("code", model))))
+    run = bnlint("nb.ipynb", "--isolated", "--select", "BN003", cwd=tmp_path)
+    assert "nb.ipynb:cell 3:3:5: warning: BN003" in run.stdout, run.stdout
+    # The BN is on line 10 of the joined code cells; the message names it as the user sees it.
+    assert "BatchNormalization (cell 3, line 5)" in run.stdout, run.stdout
