@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from bnlint.diagnostics import Diagnostic
 
 SUFFIX = ".ipynb"
+# Where a located finding's cell lies in the joined Python (``extra`` keys; its first line, and the line after it).
+CELL_START, CELL_END = "cell_start", "cell_end"
 CELL_BOUNDARY = "# bnlint: notebook cell boundary"
 MAGIC_PLACEHOLDER = "pass  # bnlint: notebook magic"
 # Cell magics whose body is still Python; any other (``%%bash``, ``%%writefile``) hides the whole cell.
@@ -114,7 +116,8 @@ class Notebook:
                    for place in diagnostic.related if self.cell_at(place.line) is cell]
         return replace(diagnostic, line=max(line, 1), end_line=max(end_line, 1), end_column=end_column,
                        message=_LINE_MENTION.sub(self._cell_line, diagnostic.message),
-                       extra={**diagnostic.extra, "cell": cell.number}, related=related)
+                       extra={**diagnostic.extra, "cell": cell.number, CELL_START: cell.first_line,
+                              CELL_END: cell.first_line + cell.line_count}, related=related)
 
     def _cell_line(self, mention: re.Match[str]) -> str:
         """A message's ``(line 41)`` of the joined Python as ``(cell 3, line 5)``."""

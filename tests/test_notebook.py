@@ -70,6 +70,7 @@ def test_json_and_sarif_carry_the_cell(tmp_path: Path) -> None:
     [result] = sarif["runs"][0]["results"]
     assert result["properties"]["cell"] == 5
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+    assert "fixes" not in result  # its lines count in the cell, not in the JSON file a SARIF fix would edit
 
 
 def test_full_output_shows_the_cells_own_lines(tmp_path: Path) -> None:
@@ -77,6 +78,9 @@ def test_full_output_shows_the_cells_own_lines(tmp_path: Path) -> None:
     run = bnlint("nb.ipynb", "--output-format", "full", cwd=tmp_path)
     assert "4 |     x = layers.BatchNormalization()(x)  # é" in run.stdout
     assert "help: Set `axis=1`" in run.stdout
+    # The fix as a diff, in the cell's own line numbers.
+    assert "  4 -     x = layers.BatchNormalization()(x)  # é\n  4 +     x = layers.BatchNormalization(axis=1)(x)  # é\n" \
+        in run.stdout
 
 
 def test_fix_changes_only_the_fixed_line_of_the_fixed_cell(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bnlint import notebook
 from bnlint.diagnostics import Diagnostic
-from bnlint.fix_preview import REPLACEMENT, line_replacement
+from bnlint.fix_preview import REPLACEMENT, LineReplacement, line_replacement
 from bnlint.fixer import _syntax_problem
 from bnlint.fixer.apply import ApplyChanges
 from bnlint.fixer.plan import plan_fix
@@ -43,11 +44,24 @@ def annotate_replacements(result: Any) -> None:
     encoding = module.encoding
     before = module.bytes.decode(encoding, errors="replace")
     for diagnostic in result.diagnostics:
-        if diagnostic.fix is None or "fix_refused" in diagnostic.extra or "cell" in diagnostic.extra:
+        if diagnostic.fix is None or "fix_refused" in diagnostic.extra:
             continue
         try:
             new = fixed_text(result.syntax, diagnostic, result.path)
         except Exception:  # noqa: BLE001, S112 - a preview is a nicety; the finding stands without it
             continue
-        if new is not None:
-            diagnostic.extra[REPLACEMENT] = line_replacement(before, new.decode(encoding, errors="replace")).to_extra()
+        if new is None:
+            continue
+        change = line_replacement(before, new.decode(encoding, errors="replace"))
+        if "cell" in diagnostic.extra:
+            change = _within_cell(change, diagnostic.extra)
+        if change is not None:
+            diagnostic.extra[REPLACEMENT] = change.to_extra()
+
+
+def _within_cell(change: LineReplacement, extra: dict[str, Any]) -> LineReplacement | None:
+    """A notebook finding's change in its cell's own line numbers; None when it reaches past the cell."""
+    start, end = extra.get(notebook.CELL_START), extra.get(notebook.CELL_END)
+    if start is None or end is None or not start <= change.start <= change.end <= end:
+        return None
+    return LineReplacement(change.start - start + 1, change.end - start + 1, change.text, change.removed)

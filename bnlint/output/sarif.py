@@ -57,7 +57,8 @@ def _related(d: Diagnostic, context: RenderContext) -> list[dict[str, Any]]:
 def _fixes(d: Diagnostic, context: RenderContext) -> list[dict[str, Any]]:
     """The finding's own fix as a SARIF fix: whole lines deleted and the new ones inserted."""
     replacement = LineReplacement.from_extra(d.extra.get(REPLACEMENT))
-    if d.fix is None or replacement is None or "fix_refused" in d.extra:
+    # A notebook's lines count per cell, not in the file a SARIF consumer would edit: no fix to offer there.
+    if d.fix is None or replacement is None or "fix_refused" in d.extra or "cell" in d.extra:
         return []
     location = _physical(d.path, (replacement.start, 1, replacement.start, 1), context)["physicalLocation"]
     deleted = {"startLine": replacement.start, "startColumn": 1, "endLine": replacement.end, "endColumn": 1}
