@@ -140,3 +140,10 @@ def test_every_accepted_key_changes_what_a_run_reports(tmp_path: Path, key: str)
     configured = bnlint(".", "--no-cache", cwd=tmp_path)
     assert configured.returncode in (0, 1), configured.stderr
     assert (configured.returncode, configured.stdout) != (plain.returncode, plain.stdout), key
+
+
+def test_readme_example_run_is_the_real_output() -> None:
+    block = _text("README.md").split("\n$ bnlint ", 1)[1].split("```", 1)[0]
+    command, *shown = block.splitlines()
+    run = bnlint(*command.split(), "--no-cache", cwd=REPO)
+    assert run.stdout.splitlines() == shown
