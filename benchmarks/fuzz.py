@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "hostile"))
 
-from fuzzing import check_file, model_source, mutated_source, python_programs  # noqa: E402
+from fuzzing import check_file, model_source, mutated_source, python_programs
 
 
 def run(strategy: st.SearchStrategy[bytes], examples: int, seed_value: int) -> tuple[int, list[tuple[bytes, list[str]]], float]:

@@ -121,7 +121,7 @@ ANCESTRY_DEPTH = 8
 class _Trace:
     """What a helper's trace returned and left behind, to replay it."""
 
-    __slots__ = ("result", "inlined", "data_format", "format_explicit", "statement")
+    __slots__ = ("data_format", "format_explicit", "inlined", "result", "statement")
 
     def __init__(self, result: Any, inlined: set[int], data_format: DataFormat, format_explicit: bool,
                  statement: cst.CSTNode | None) -> None:
@@ -754,7 +754,11 @@ class Interpreter(GraphBuilding):
             method = custom_layers.methods(base.cls).get(name)
             if method is not None:
                 return Function(method, base, base.scope)
-            return self.class_attribute(base.cls, name, f"self.{name}")
+            found = self.class_attribute(base.cls, name, f"self.{name}")
+            if isinstance(found, Unknown) and "__getattr__" in custom_layers.methods(base.cls):
+                # an object that forwards attribute lookups, standing in for the layers module
+                return namespaces.keras_attribute(expr.value, name) or found
+            return found
         if isinstance(base, LocalClass):
             return self.class_attribute(base.node, name, name)
         if isinstance(base, SequentialModel) and name == "add":

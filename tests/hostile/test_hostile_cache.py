@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cliutil import AXIS_MODEL, bnlint, write
 
 from bnlint.cache import ResultCache

@@ -4,11 +4,9 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from pathlib import Path
 
 import libcst as cst
 import pytest
-
 from cliutil import AXIS_MODEL, bnlint, write
 from fixutil import fix
 

@@ -4,9 +4,8 @@
 """
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-
 from fuzzing import check_file, model_source, mutated_source, python_programs
+from hypothesis import HealthCheck, given, settings
 
 # Sizes that keep this file near a minute on one core; the benchmark runs far more.
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cliutil import AXIS_MODEL, bnlint, write
 
 from bnlint.api import lint_file, select_rules

@@ -10,7 +10,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-
 from cliutil import AXIS_MODEL, write
 
 from bnlint.api import lint_paths
