@@ -209,3 +209,26 @@ def test_a_helper_method_called_from_call_is_no_entry_of_its_own():
             return self.features(x)
     """
     assert [g.name for g in graphs(source)] == ["Net"]
+
+
+def test_a_project_class_that_forwards_attributes_stands_in_for_the_layers_module(tmp_path):
+    from cliutil import bnlint, write
+
+    write(tmp_path / "lib" / "__init__.py", "")
+    write(tmp_path / "lib" / "layers.py", """\
+        class VersionAwareLayers:
+            def __getattr__(self, name):
+                return lookup(name)
+        """)
+    write(tmp_path / "lib" / "net.py", """\
+        from lib.layers import VersionAwareLayers
+
+        layers = VersionAwareLayers()
+
+
+        def stem(x):
+            x = layers.Conv2D(32, 3, data_format="channels_first")(x)
+            return layers.BatchNormalization()(x)
+        """)
+    run = bnlint("lib/net.py", "--no-cache", "--select", "BN001", cwd=tmp_path)
+    assert run.returncode == 1 and "lib/net.py:8:12:" in run.stdout, run.stdout + run.stderr
