@@ -38,10 +38,17 @@ class Builder:
 def candidates(tree: ast.Module, entries: list[str]) -> list[Builder]:
     """The builders a module's source names: configured entries, its functions, then its classes."""
     classes = [s for s in tree.body if isinstance(s, ast.ClassDef)]
-    words = (*_MODEL_WORDS, *(c.name for c in classes))
+    functions = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    names = {c.name for c in classes}
+    # A function that calls a builder is one too (``DenseNet121()`` returns ``DenseNet(...)``).
+    builders: set[str] = set()
+    while True:
+        more = {f.name for f in functions if f.name not in builders and _mentions(f, names | builders)}
+        if not more:
+            break
+        builders |= more
     found = [Builder(text, "entry", 0, 0) for text in entries]
-    found += [Builder(s.name, "function", s.lineno, _end(s)) for s in tree.body
-              if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and _mentions(s, words)]
+    found += [Builder(f.name, "function", f.lineno, _end(f)) for f in functions if f.name in builders]
     # Classes last: a builder function that constructs one knows its input shape.
     return found + [Builder(c.name, "class", c.lineno, _end(c)) for c in classes]
 
@@ -50,10 +57,11 @@ def _end(node: ast.AST) -> int:
     return getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)
 
 
-def _mentions(function: ast.AST, words: tuple[str, ...]) -> bool:
+def _mentions(function: ast.AST, names: set[str]) -> bool:
+    """The function's code names a Keras model word (``Model``, ``BatchNormalization``) or one of ``names``."""
     for node in ast.walk(function):
         name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-        if any(word in name for word in words):
+        if name in names or any(word in name for word in _MODEL_WORDS):
             return True
     return False
 

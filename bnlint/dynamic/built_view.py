@@ -39,10 +39,15 @@ class BuiltView:
         for call in self.calls:
             self.calls_of.setdefault(call["layer"], []).append(call)
         self.line_edges: set[tuple[int, int]] = set()
+        # Lines of layers that took a tensor no recorded layer made (a raw TensorFlow or
+        # ``keras.ops`` call on backend tensors inside a subclassed model): what fed them is unknown.
+        self.untraced_lines: set[int] = set()
         for call in self.calls:
             target = self.layers[call["layer"]]["line"]
             for source in call["sources"]:
                 if source is None:
+                    if target is not None:
+                        self.untraced_lines.add(target)
                     continue
                 line = self.layers[self.calls[source]["layer"]]["line"]
                 if line is not None and target is not None and line != target:

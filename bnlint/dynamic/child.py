@@ -52,8 +52,8 @@ def _prepare(request: dict[str, Any]) -> str:
     keras.config.set_image_data_format(request["image_data_format"] or keras.config.image_data_format())
     keras.config.set_floatx("float32")
     # No clear_session(): the fork is the reset (and a second and a half per file cheaper).
-    if device == "cpu":
-        return "cpu"
+    if device == "cpu" or device == "auto" and not gpu_possible:
+        return "cpu"  # no device query: it starts TensorFlow's runtime, a second per file on a busy CPU
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
@@ -91,14 +91,39 @@ def _build(request: dict[str, Any], report: dict[str, Any]) -> None:
 
 def _import(path: str) -> Any:
     folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)
     sys.argv = [path]
+    dotted = _package_name(path)
+    if dotted is not None:
+        # A module of a package is imported as one, so that its relative imports work.
+        root = os.path.abspath(os.path.join(folder, *[".."] * dotted.count(".")))
+        sys.path.insert(0, root)
+        return importlib.import_module(dotted)
+    sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[MODULE_NAME] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _package_name(path: str) -> str | None:
+    """``pkg.sub.module`` for a file inside packages (folders with ``__init__.py``), else None.
+
+    None too when the top package is already imported from elsewhere (a copy of
+    Keras's own sources, say): importing by name would load that other file.
+    """
+    parts = [os.path.splitext(os.path.basename(path))[0]]
+    folder = os.path.dirname(path)
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if len(parts) == 1 or parts[-1] == "__init__" or not all(p.isidentifier() for p in parts):
+        return None
+    loaded = sys.modules.get(parts[0])
+    if loaded is not None and not os.path.abspath(getattr(loaded, "__file__", "") or "").startswith(folder + os.sep):
+        return None
+    return ".".join(parts)
 
 
 def _import_reason(error: BaseException, memory_mb: int) -> str:
@@ -109,6 +134,22 @@ def _import_reason(error: BaseException, memory_mb: int) -> str:
         else f"import failed: {reason}"
 
 
+def _plain_config(layer: Any) -> dict[str, Any]:
+    """The layer's constructor arguments as Keras resolved them, the scalar ones (and tuples of them)."""
+    try:
+        config = layer.get_config()
+    except Exception:  # noqa: BLE001 - a custom layer's get_config may fail; the config is a nicety
+        return {}
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, (list, tuple)):
+            return all(isinstance(item, (int, float, str, bool)) for item in value)
+        return value is None or isinstance(value, (int, float, str, bool))
+
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in config.items() if isinstance(config, dict) and plain(value)}
+
+
 def _records(recorder: Recorder) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     import keras
 
@@ -117,6 +158,7 @@ def _records(recorder: Recorder) -> tuple[list[dict[str, Any]], list[dict[str, A
         layer = record.layer
         entry: dict[str, Any] = {"class": type(layer).__name__, "line": record.line, "column": record.column,
                                  "direct": record.direct, "via": record.via, "builder": record.builder}
+        entry["config"] = _plain_config(layer)
         if isinstance(layer, keras.layers.BatchNormalization):
             entry["bn"] = {"axis": layer.axis, "scale": bool(layer.scale), "center": bool(layer.center)}
         rate = getattr(layer, "rate", None)

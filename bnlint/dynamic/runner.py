@@ -10,7 +10,7 @@ build shows, under the file's own suppressions.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -57,33 +57,44 @@ def run(results: Iterable[FileResult], settings: Settings, cache_dir: Path | Non
         if report is not None:
             reports[index] = report
             cached.add(index)
+    order = list(plans)
+    said = 0
+
+    def say_what_is_done() -> None:
+        # Each file's line as soon as it and every file before it are done: progress, in a stable order.
+        nonlocal said
+        while said < len(order) and order[said] in reports:
+            index = order[said]
+            print(_summary(results[index].path, reports[index], index in cached), file=log, flush=True)
+            said += 1
+
+    say_what_is_done()
     to_build = [index for index in plans if index not in reports]
     if to_build:
-        reports.update(_build(to_build, results, plans, settings, log, jobs))
-        if cache is not None:
-            for index in to_build:
-                cache.put(results[index].path, plans[index][1], plans[index][2], reports[index])
-    finished = []
-    for index, result in enumerate(results):
-        if index not in plans:
-            finished.append(result)
-            continue
-        print(_summary(result.path, reports[index], index in cached), file=log)
-        finished.append(_judged(result, plans[index][0], reports[index], settings, codes))
-    return finished
+        for index, report in _build(to_build, results, plans, settings, log, jobs):
+            reports[index] = report
+            if cache is not None:
+                cache.put(results[index].path, plans[index][1], plans[index][2], report)
+            say_what_is_done()
+    return [_judged(result, plans[index][0], reports[index], settings, codes) if index in plans else result
+            for index, result in enumerate(results)]
 
 
 def _build(indices: list[int], results: list[FileResult], plans: dict[int, tuple[bytes, str, list[str]]],
-           settings: Settings, log: IO[str], jobs: int) -> dict[int, dict[str, Any]]:
+           settings: Settings, log: IO[str], jobs: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(index, report)`` for each file to build, as the builds finish."""
     # One child per file is enough on a GPU: each would take a CUDA context and its memory.
     on_gpu = settings.dynamic_device != "cpu" and os.path.exists("/dev/nvidia0")
     client = ZygoteClient(settings.dynamic_device, 1 if on_gpu else min(jobs, len(indices)))
     problem = _start(client, log)
     if problem is not None:
-        return {index: {"status": "failed", "reason": problem, "infrastructure": True} for index in indices}
-    requests = [_request(results[index].path, plans[index][2], settings) for index in indices]
+        for index in indices:
+            yield index, {"status": "failed", "reason": problem, "infrastructure": True}
+        return
+    requests = [build_request(results[index].path, plans[index][2], settings) for index in indices]
     try:
-        return {indices[position]: report for position, report in client.build_all(requests)}
+        for position, report in client.build_all(requests):
+            yield indices[position], report
     finally:
         client.close()
 
@@ -121,7 +132,7 @@ def _entries_for(path: str, entries: list[str]) -> list[str]:
     return calls
 
 
-def _request(path: str, entries: list[str], settings: Settings) -> dict[str, Any]:
+def build_request(path: str, entries: list[str], settings: Settings) -> dict[str, Any]:
     return {"path": os.path.abspath(path), "entries": entries, "timeout": settings.dynamic_timeout,
             "memory_mb": settings.dynamic_memory_limit, "device": settings.dynamic_device,
             "image_data_format": settings.image_data_format, "input_shape": settings.dynamic_input_shape}
@@ -133,8 +144,12 @@ def _summary(path: str, report: dict[str, Any], cached: bool) -> str:
         return f"bnlint: dynamic: {path}: not built: {report.get('reason', '')}{note}"
     builders = report.get("builders", [])
     built = sum(b["models"] for b in builders if b["status"] == "built")
-    failed = [f"{b['name']}: {b['reason']}" for b in builders if b["status"] == "not-built"]
+    needs = sum(b["status"] == "not-built" and "needs arguments" in b["reason"] for b in builders)
+    failed = [f"{b['name']}: {b['reason']}" for b in builders
+              if b["status"] == "not-built" and "needs arguments" not in b["reason"]]
     problems = f"; not built: {'; '.join(failed)}" if failed else ""
+    if needs:
+        problems += f"; {needs} function{'s' if needs != 1 else ''} need{'s' if needs == 1 else ''} arguments"
     return (f"bnlint: dynamic: {path}: built {built} model{'s' if built != 1 else ''} on "
             f"{report.get('device', 'cpu').upper()} in {report.get('seconds', 0):.1f} s{problems}{note}")
 

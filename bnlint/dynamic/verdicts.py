@@ -7,8 +7,12 @@ and the finding stands when the normalized axis is another. The topology rules
 (BN002, BN003, BN004, BN020) are judged by the tensor flow around the finding:
 the finding stands when every static edge it rests on (those touching its line
 or a line next to it) is an edge of the built model and the built model feeds
-the reported layer into nothing the static graph did not see. Findings of other
-rules are about arguments a build cannot judge and keep no verdict.
+the reported layer into nothing the static graph did not see. An edge into a
+layer whose input tensor no recorded layer made (a raw TensorFlow call inside a
+subclassed model's ``call``) is left out: the build cannot see it either way.
+The other rules report on a layer's arguments: the finding stands when the
+built layer got the values the static pass read (Keras's own ``get_config()``),
+and falls when it got others; with no argument to compare, by topology.
 """
 from __future__ import annotations
 
@@ -30,13 +34,19 @@ def judge(diagnostics: Iterable[Diagnostic], static: StaticView | None, built: B
     """The static diagnostics, each one the build can judge carrying its verdict and reason."""
     judged = []
     for d in diagnostics:
-        if d.code not in _SHAPE_RULES | _TOPOLOGY_RULES:
+        if not _about_a_layer(d.code):
             judged.append(d)
             continue
         verdict, reason = _verdict(d, static, built)
         extra = {**d.extra, "dynamic_reason": reason, "dynamic_device": device}
         judged.append(replace(d, dynamic=verdict, extra=extra))
     return judged
+
+
+def _about_a_layer(code: str) -> bool:
+    """A static rule's finding (not a file problem, a suppression comment, or a build-only rule)."""
+    rule = BY_CODE.get(code)
+    return rule is not None and not getattr(rule, "dynamic_only", False)
 
 
 def _verdict(d: Diagnostic, static: StaticView | None, built: BuiltView) -> tuple[str, str]:
@@ -50,6 +60,11 @@ def _verdict(d: Diagnostic, static: StaticView | None, built: BuiltView) -> tupl
         return NOT_BUILT, _why_not_built(d.line, built)
     if d.code in _SHAPE_RULES:
         return _axis_verdict([a for i in layers for a in built.bn_applications(i)])
+    if d.code not in _TOPOLOGY_RULES and static is not None:
+        found = _argument_verdict([n for line, column in anchors for n in static.at(line, column) if not n.implicit],
+                                  [built.layers[i] for i in layers])
+        if found is not None:
+            return found
     return _topology_verdict({line for line, _ in anchors}, static, built)
 
 
@@ -59,6 +74,8 @@ def _why_not_built(line: int, built: BuiltView) -> str:
         return builder["reason"]
     if builder is not None and builder["status"] == "built":
         return f"{builder['name']} was built, but its model does not use this layer"
+    if builder is not None and builder["kind"] == "class" and builder["reason"] == "not a keras.Model subclass":
+        return f"{builder['name']} is a layer, not a model, and no model the file builds uses it"
     return "no model the file builds uses this layer"
 
 
@@ -74,11 +91,50 @@ def _axis_verdict(applications: list[BnApplication]) -> tuple[str, str]:
                      f"(size {right.size(right.axis)})")
 
 
+def _argument_verdict(nodes: list, layers: list[dict]) -> tuple[str, str] | None:
+    """Do the built layers hold the argument values the static pass read? None when nothing compares."""
+    compared = []
+    for node in nodes:
+        for name, value in node.args.items():
+            if not value.known or not isinstance(value.constant, (int, float, str, bool, tuple, list)):
+                continue
+            for layer in layers:
+                config = layer.get("config", {})
+                if name not in config:
+                    continue
+                if not _same(value.constant, config[name]):
+                    return REFUTED, (f"the built {layer['class']} has {name}={config[name]!r}, "
+                                     f"the static pass read {value.constant!r}")
+                compared.append(f"{name}={config[name]!r}")
+    if not compared:
+        return None
+    return CONFIRMED, f"the built layer has {', '.join(sorted(set(compared)))}, as the static pass read"
+
+
+def _same(static: object, built: object) -> bool:
+    """Equal as Keras means them: ``3`` and ``[3, 3]`` are one kernel size, ``(1,)`` and ``1`` one axis."""
+    if isinstance(static, tuple):
+        static = list(static)
+    if isinstance(built, list) and not isinstance(static, list) and built and all(b == built[0] for b in built):
+        built = built[0]
+    if isinstance(static, list) and not isinstance(built, list) and static and all(v == static[0] for v in static):
+        static = static[0]
+    if isinstance(static, float) or isinstance(built, float):
+        try:
+            return abs(float(static) - float(built)) <= 1e-9 * max(1.0, abs(float(built)))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+    if isinstance(static, str) and isinstance(built, str):
+        return static.lower() == built.lower()
+    return static == built
+
+
 def _topology_verdict(lines: set[int], static: StaticView | None, built: BuiltView) -> tuple[str, str]:
     if static is None:
         return NOT_BUILT, "the file does not parse"
     rests_on = static.neighbourhood(lines)
-    missing = sorted(rests_on - built.line_edges)
+    # An edge into a layer whose input the build could not trace can be neither confirmed nor refuted.
+    missing = sorted(e for e in rests_on - built.line_edges if e[1] not in built.untraced_lines)
     if missing:
         a, b = missing[0]
         return REFUTED, f"in the built model no tensor flows from line {a} to line {b}"
@@ -86,7 +142,8 @@ def _topology_verdict(lines: set[int], static: StaticView | None, built: BuiltVi
     if unseen:
         a, b = unseen[0]
         return REFUTED, f"in the built model line {a} also feeds line {b}, which the static graph does not show"
-    return CONFIRMED, f"the built model connects the {len(rests_on)} layers' edges around it as the static graph does"
+    return CONFIRMED, (f"the built model has the {len(rests_on)} tensor edges around it that the static graph shows, "
+                       "and no other out of it")
 
 
 def build_only_findings(path: str, static: StaticView | None, built: BuiltView, static_diagnostics: list[Diagnostic],
