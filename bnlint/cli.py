@@ -223,10 +223,11 @@ def check(options: argparse.Namespace) -> int:
         diagnostics = [d for r in results_seen if r.error is not None for d in r.diagnostics]
         diagnostics += [d for r in judged for d in r.diagnostics]
     diagnostics = _once(diagnostics)
+    code = exit_code(options, settings, diagnostics, internal_errors=internal_errors > 0, changed=bool(fixed))
     context = RenderContext(color=use_color(sys.stdout, choice=options.color), rules=rule_catalog(),
                             files=tuple(linted), version=__version__, unsafe_fixes=options.unsafe_fixes,
                             fixed=fix_command.fixed_count(fixed) if options.fix else None,
-                            fail_on=None if internal_errors else settings.fail_on)
+                            fail_on=settings.fail_on if code == 0 else None)  # the summary says why exit 0
     if options.statistics:
         render = statistics_output.render_json if options.output_format == "json" else statistics_output.render
     else:
@@ -235,7 +236,7 @@ def check(options: argparse.Namespace) -> int:
     if options.fix and options.show_fixes:
         sys.stdout.write(fix_command.show_fixes(fixed))
     sys.stdout.flush()
-    return exit_code(options, settings, diagnostics, internal_errors=internal_errors > 0, changed=bool(fixed))
+    return code
 
 
 def _dynamic_options(options: argparse.Namespace, settings: Settings) -> None:
@@ -281,9 +282,11 @@ def check_stdin(options: argparse.Namespace, settings: Settings) -> int:
         result = stdin.lint_stdin(data, options.stdin_filename, settings)
         if result.error is not None:
             print(f"{name}: error: {result.error}", file=sys.stderr)
-        sys.stdout.write(RENDERERS[options.output_format](result.diagnostics, context))
-        return exit_code(options, settings, result.diagnostics, internal_errors=result.error is not None,
+        code = exit_code(options, settings, result.diagnostics, internal_errors=result.error is not None,
                          changed=False)
+        sys.stdout.write(RENDERERS[options.output_format](
+            result.diagnostics, replace(context, fail_on=settings.fail_on if code == 0 else None)))
+        return code
     outcome = stdin.fix_stdin(data, options.stdin_filename, settings, options.unsafe_fixes)
     for kind, text in (("error", outcome.error), ("warning", outcome.problem)):
         if text is not None:

@@ -183,3 +183,17 @@ def test_fix_summary_through_the_cli(three_severities: Path) -> None:
     assert everything.stdout == "Found 2 problems (2 fixed, 0 remaining).\n"
     again = bnlint(*RULES, "src/axis_copy.py", "src/dropout.py", "--fix", cwd=three_severities)
     assert again.returncode == 0 and again.stdout == "All checks passed!\n"
+
+
+def test_the_note_appears_only_when_the_run_exits_0(three_severities: Path) -> None:
+    src = three_severities / "src"
+    shutil.copy(src / "axis.py", src / "axis_copy.py")
+    # The fix leaves only an info finding, but --exit-non-zero-on-fix fails the run for the change itself.
+    changed = bnlint(*RULES, "src/axis_copy.py", "src/unet.py", "--fix", "--exit-non-zero-on-fix",
+                     cwd=three_severities)
+    assert changed.returncode == 1
+    assert changed.stdout.splitlines()[-1] == (
+        "Found 2 problems (1 fixed, 1 remaining: 1 info). [*] 1 fixable with --fix --unsafe-fixes.")
+    piped = bnlint(*RULES, "-", "--stdin-filename", "src/unet.py", cwd=three_severities, stdin=INFO_MODEL)
+    assert piped.returncode == 0
+    assert piped.stdout.splitlines()[-1].endswith("(info findings do not fail the run; --fail-on info to change that)")
