@@ -214,10 +214,8 @@ def _unmask(part: str, cell: CodeCell) -> str:
             restored.append(line)
     if next(originals, None) is not None:
         raise CellsMoved("a fix removed a masked IPython line; the notebook was left unchanged")
-    text = "\n".join(restored)
-    if cell.text.endswith("\n") and not text.endswith("\n"):
-        text += "\n"
-    return text
+    # ``_mask`` dropped the empty string after the cell's final newline; put that newline back.
+    return "\n".join(restored) + ("\n" if cell.text.endswith("\n") else "")
 
 
 def _dump_source(original: str, text: str) -> str:

@@ -109,6 +109,17 @@ def test_fix_keeps_an_unusual_layout_and_ascii_escapes(tmp_path: Path) -> None:
     assert "\\u00e9" in expected
 
 
+def test_fix_keeps_the_blank_lines_that_end_a_cell(tmp_path: Path) -> None:
+    trailing = BUILD_HEAD + BUILD_BN + ["\n", "\n"]  # the fixed cell ends in two blank lines
+    original = jupyter_text(notebook(cell("code", IMPORTS + ["\n", "\n", "\n"]), cell("code", trailing),
+                                     cell("code", ["\n"]), cell("code", [])))
+    path = write(tmp_path / "nb.ipynb", original)
+    assert bnlint("nb.ipynb", "--fix", "--isolated", "--select", "BN001", cwd=tmp_path).returncode == 0
+    old_line = json.dumps("    x = layers.BatchNormalization()(x)  # é\n", ensure_ascii=False)
+    new_line = json.dumps("    x = layers.BatchNormalization(axis=1)(x)  # é\n", ensure_ascii=False)
+    assert path.read_bytes() == original.replace(old_line, new_line).encode("utf-8")
+
+
 def test_a_notebook_with_nothing_to_fix_is_left_byte_identical(tmp_path: Path) -> None:
     original = jupyter_text(notebook(cell("code", ["from keras import layers\n", "x = layers.BatchNormalization()"])))
     path = write(tmp_path / "nb.ipynb", original)
