@@ -3,9 +3,9 @@
 It lives in its own namespace (``dynamic/`` under the result cache's folder)
 and stores what a build found, not verdicts: the verdicts are matched again on
 every run against the static findings, which have their own cache. So an entry
-depends on the child side's code alone, not on the rules or the frontend. A report
-of a time-out, a crash or a memory blow-up is not stored: a loaded machine
-may not repeat it.
+depends on the child side's code alone, not on the rules or the frontend. A file
+that could not be imported is not stored: a time-out or a memory blow-up may
+not recur on a quieter machine, and a missing package may be installed next.
 """
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ class DynamicCache:
             return None
 
     def put(self, path: str, digest: str, entries: list[str], report: dict[str, Any]) -> None:
-        if report.get("infrastructure"):
-            return
+        if report.get("status") != "ok":
+            return  # a failed import may be a missing package the user installs next: try it again
         target = self._entry(path, entries)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
