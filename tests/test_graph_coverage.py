@@ -232,3 +232,24 @@ def test_a_project_class_that_forwards_attributes_stands_in_for_the_layers_modul
         """)
     run = bnlint("lib/net.py", "--no-cache", "--select", "BN001", cwd=tmp_path)
     assert run.returncode == 1 and "lib/net.py:8:12:" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_classmethod_that_builds_its_class_leaves_the_class_its_own_entry():
+    source = """
+    from keras import layers
+
+    class Block(layers.Layer):
+        def __init__(self, filters=8):
+            super().__init__()
+            self.conv = layers.Conv2D(filters, 3, data_format="channels_first")
+            self.norm = layers.BatchNormalization()
+
+        def call(self, x):
+            return self.norm(self.conv(x))
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(**config)
+    """
+    assert "Block" in [g.name for g in graphs(source)]
+    assert [code for code, *_ in findings(source, "BN001")] == ["BN001"]

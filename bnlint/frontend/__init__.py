@@ -47,7 +47,9 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
         for name, method in found.items():
             if name not in _MODEL_METHODS:  # a test or a ``get_model``: it may build models of its own
                 graph = interpreter.run_method(stmt, method)
-                entries.append((id(method), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
+                # Building an instance of its own class (``cls(**config)``) leaves the class its entry.
+                entries.append((id(method), split_by_model(graph, interpreter.models),
+                                set(interpreter.inlined) - {id(stmt)}))
     traced_by_others = set()
     for entry_id, _, inlined in entries:
         traced_by_others |= inlined - {entry_id}

@@ -251,13 +251,17 @@ class Interpreter(GraphBuilding):
     def run_method(self, cls: cst.ClassDef, method: cst.FunctionDef) -> LayerGraph:
         """A method other than ``__init__``/``build``/``call`` (a test, a ``get_model``), on its own."""
         self._start_entry(f"{cls.name.value}.{method.name.value}")
-        instance = Instance(cls)
-        static = any(custom_layers.dotted_name(d.decorator) == "staticmethod" for d in method.decorators)
+        decorators = {custom_layers.dotted_name(d.decorator) for d in method.decorators}
+        # ``cls`` of a classmethod is the class itself (``cls(**config)`` builds a new instance).
+        owner = LocalClass(cls) if "classmethod" in decorators else Instance(cls)
 
         def body() -> None:
             self.stack.append(method)
-            frame = Frame(dict(self.globals), instance)
-            self._bind_entry_parameters(method, frame, skip_self=not static)
+            frame = Frame(dict(self.globals), owner if isinstance(owner, Instance) else None)
+            self._bind_entry_parameters(method, frame, skip_self=False)
+            params = [*method.params.posonly_params, *method.params.params]
+            if "staticmethod" not in decorators and params:
+                frame.vars[params[0].name.value] = owner
             self.exec_block(_body(method), frame)
             self._mark_outputs(frame.returns)
 
