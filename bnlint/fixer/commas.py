@@ -84,18 +84,24 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
 
     kept = {entry.index for entry in entries if entry.index is not None}
 
+    first_kept = min(kept) if kept else None
+
+    def _removed_next_to(index: int) -> list[int]:
+        """The removed items right after the kept item at ``index`` (and, for the first one, those before it)."""
+        removed = [r for r in range(index) if r not in kept] if index == first_kept else []
+        r = index + 1
+        while r < n and r not in kept:
+            removed.append(r)
+            r += 1
+        return removed
+
     def own_of(entry: Entry) -> cst.TrailingWhitespace | None:
-        """The item's trailing comment, joined by those of removed items right after it: no comment is lost."""
+        """The item's trailing comment, joined by those of the removed items it stands for: no comment is lost."""
         if entry.index is None:
             return None
         own = own_at(entry.index)
-        orphans = []
-        r = entry.index + 1
-        while r < n and r not in kept:
-            removed = own_at(r)
-            if removed is not None and removed.comment is not None:
-                orphans.append(removed.comment.value)
-            r += 1
+        orphans = [own_at(r) for r in _removed_next_to(entry.index)]
+        orphans = [o.comment.value for o in orphans if o is not None and o.comment is not None]
         if not orphans:
             return own
         comments = [own.comment.value] if own is not None and own.comment is not None else []
@@ -134,7 +140,8 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
         following = entries[j + 1] if j + 1 < len(entries) else None
         unchanged_neighbour = following is not None and entry.index is not None and following.index == entry.index + 1
         if following is not None:
-            if unchanged_neighbour and isinstance(original[entry.index].comma, cst.Comma):
+            if unchanged_neighbour and isinstance(original[entry.index].comma, cst.Comma) \
+                    and own_of(entry) is own_at(entry.index):  # no removed item's comment to take over
                 comma = node.comma
             else:
                 before = node.comma.whitespace_before if isinstance(node.comma, cst.Comma) else template_before

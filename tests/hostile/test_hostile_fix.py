@@ -147,3 +147,24 @@ def test_fixes_that_undo_each_other_keep_the_passes_that_settled():
     assert flips and all("undo each other" in d.extra["fix_refused"] for d in flips)
     again = fix_source("model.py", outcome.fixed, Settings(), rules, unsafe=True)
     assert again.fixed in (outcome.fixed, again.fixed) and "undo each other" in (again.problem or "")
+
+
+FIRST_ITEM_REMOVED = '''\
+from tensorflow.keras import layers
+from tensorflow import keras
+
+
+model = keras.Sequential([
+    layers.Dropout(0.5),  # regularise early
+    layers.BatchNormalization(scale=False),
+    layers.Dropout(rate=0.3),  # and late
+    layers.MaxPooling2D(),
+    layers.Dense(8, activation="relu"),  # head
+])
+'''
+
+
+def test_the_comment_of_a_removed_first_list_item_survives():
+    outcome = fix(FIRST_ITEM_REMOVED, dedent=False)
+    assert outcome.changed and b"Dropout(0.5)" not in outcome.fixed
+    assert comments(outcome.fixed) == comments(FIRST_ITEM_REMOVED.encode())
