@@ -19,6 +19,7 @@ import libcst as cst
 
 from bnlint.frontend import keras_api
 from bnlint.frontend.custom_layers import dotted_name
+from bnlint.frontend.syntax_walk import calls_in, subnodes
 from bnlint.frontend.values import Const, Ref
 from bnlint.training import (
     BaseCall,
@@ -374,14 +375,7 @@ def _suite(body: Any) -> Any:
 
 def _calls(expr: cst.CSTNode) -> Iterator[cst.Call]:
     """Every call in ``expr``, outermost first, not going into lambdas."""
-    stack: list[cst.CSTNode] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Lambda):
-            continue
-        if isinstance(node, cst.Call):
-            yield node
-        stack.extend(reversed(node.children))
+    return calls_in(expr)
 
 
 def _keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
@@ -431,5 +425,5 @@ def _text_names(call: cst.Call) -> set[str]:
             names.add(node.value)
         elif isinstance(node, cst.SimpleString):
             names.add(node.raw_value)
-        stack.extend(node.children)
+        stack.extend(subnodes(node))
     return names

@@ -22,6 +22,7 @@ from bnlint.frontend import keras_api
 from bnlint.frontend.builder import POSITIONAL_PARAMETERS
 from bnlint.frontend.custom_layers import dotted_name
 from bnlint.frontend.interpreter import Interpreter
+from bnlint.frontend.syntax_walk import calls_in
 from bnlint.frontend.values import Ref
 from bnlint.graph import LayerGraph, LayerNode, Value
 
@@ -49,16 +50,13 @@ _ASSIGNED = re.compile(r"^[ \t]*((?:self\.)?[A-Za-z_]\w*)[ \t]*=(?!=)", re.MULTI
 
 def _untraced_calls(interpreter: Interpreter, applied: set[int], bound: frozenset[str]) -> list[LayerNode]:
     found = []
-    stack: list[cst.CSTNode] = [interpreter.module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call) and id(node) not in interpreter.constructed_norms and id(node) not in applied:
+    for node in calls_in(interpreter.module, into_lambdas=True):
+        if id(node) not in interpreter.constructed_norms and id(node) not in applied:
             label = _batch_norm_label(node.func, interpreter.globals)
             if label is not None:
                 found.append(LayerNode(id=-1, op="BatchNormalization", args=_literal_arguments(interpreter, node),
                                        origin=node, label=label, scope_names=bound,
                                        unknown_kwargs=any(arg.star for arg in node.args)))
-        stack.extend(reversed(node.children))
     return found
 
 
