@@ -63,7 +63,7 @@ def main() -> int:
               f"(slowest file {slowest:.2f} s)")
         for data, problems in failures[:20]:
             print("  " + "; ".join(problems))
-            print("    " + data[:400].decode("utf-8", "replace").replace("\n", "\n    "))
+            print("    " + data[:4000].decode("utf-8", "replace").replace("\n", "\n    "))
         failed += len(failures)
     return 1 if failed else 0
 

@@ -11,6 +11,7 @@ grammar allows that no person would.
 from __future__ import annotations
 
 import io
+import re
 import time
 import tokenize
 from collections import Counter
@@ -144,12 +145,16 @@ class Check:
 
 
 def comments(data: bytes) -> Counter[str]:
-    """The file's comments, or an empty count when Python's tokenizer cannot read it."""
+    """The file's comments, or an empty count when Python's tokenizer cannot read it.
+
+    A fix that removes an argument or list item joins its trailing comment to a
+    neighbour's (``# mine  # moved``), so each ``#`` part counts on its own.
+    """
     try:
-        return Counter(t.string.rstrip() for t in tokenize.tokenize(io.BytesIO(data).readline)
-                       if t.type == tokenize.COMMENT)
+        tokens = [t.string for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
         return Counter()
+    return Counter(part.rstrip() for token in tokens for part in re.split(r"\s+(?=#)", token))
 
 
 def check_file(data: bytes) -> Check:
