@@ -56,9 +56,11 @@ def test_full_shows_the_source_line_with_a_caret(project: Path) -> None:
     run = bnlint("models/axis.py", "--output-format", "full", cwd=project)
     lines = run.stdout.splitlines()
     assert lines[0].startswith("models/axis.py:5:9: error: BN001 ")
-    assert lines[2] == "5 |     x = layers.BatchNormalization()(x)"
-    caret_line = lines[3]
-    source_start = lines[2].index("|") + 2
+    # Two lines of context either side; the finding's line is followed by its caret line.
+    assert [line.split(" |")[0] for line in lines[2:5]] == ["3", "4", "5"]
+    assert lines[4] == "5 |     x = layers.BatchNormalization()(x)"
+    caret_line = lines[5]
+    source_start = lines[4].index("|") + 2
     assert caret_line.index("^") - source_start == 8  # column 9
     assert caret_line.strip("| ") == "^" * len("layers.BatchNormalization()")
     assert lines[-1] == "Found 1 problem (1 error). [*] 1 fixable with --fix."
