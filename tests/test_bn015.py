@@ -113,3 +113,19 @@ def test_cli_warns_and_fails(tmp_path):
     model = write(tmp_path / "loop.py", SEQUENTIAL_IN_A_LOOP)
     run = bnlint("--select", "BN015", model, cwd=tmp_path)
     assert run.returncode == 1 and "loop.py:11:32: warning: BN015" in run.stdout
+
+
+def test_training_true_in_a_loss_closure_is_a_training_step():
+    # A loss function handed to an optimizer runs the layer in training mode on purpose.
+    source = """
+    import tensorflow as tf
+
+    batchnorm = tf.keras.layers.BatchNormalization()
+
+    def model_fn(x):
+        def loss_fn():
+            y = batchnorm(x, training=True)
+            return tf.reduce_mean(y)
+        return optimizer.minimize(loss_fn)
+    """
+    assert_findings(source, "BN015")

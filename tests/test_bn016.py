@@ -67,3 +67,16 @@ def test_off_by_default():
     result = lint_source("m.py", SAME_CALL.encode(), settings, select_rules(settings))
     assert "BN016" not in {d.code for d in result.diagnostics}
     assert "BN006" in {d.code for d in result.diagnostics}
+
+
+def test_a_port_matching_timm_weights_keeps_their_epsilon():
+    # A backbone written to load weights converted from a PyTorch model zoo says so, and needs 1e-5.
+    source = """
+    # Matches the timm ResNet so that its converted presets load; torch pads differently.
+    from keras import layers
+
+    def stem(x):
+        x = layers.Conv2D(64, 7, strides=2, use_bias=False)(x)
+        return layers.BatchNormalization(epsilon=1e-5)(x)
+    """
+    assert_findings(source, "BN016")
