@@ -1,4 +1,4 @@
-"""A feature-pyramid layer whose BN momentum is fed from the momentum attribute."""
+"""A feature-pyramid layer whose BN momentum is fed from the epsilon attribute."""
 import keras
 
 

@@ -17,7 +17,11 @@ from fixutil import codes, fix
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-BAD = sorted(p for p in EXAMPLES.glob("bn00*.py") if not p.stem.endswith("_fixed"))
+BAD = sorted(p for p in EXAMPLES.glob("bn0*.py") if not p.stem.endswith("_fixed"))
+# A twin made by hand: BN006's fix edits the reported call only, so the momentum that
+# reaches a BN through a module constant is rewritten by the author (the twin shows how).
+HAND_FIXED = {"bn006_momentum_convention.py"}
+FIX_MADE = [p for p in BAD if p.name not in HAND_FIXED]
 
 AXIS = """\
 from keras import layers  # the layers
@@ -84,12 +88,12 @@ def test_fix_without_unsafe_leaves_unsafe_findings(project):
 
 
 def test_unsafe_fixes_fix_everything_in_the_examples(project):
-    for bad in BAD + [EXAMPLES / "sequential_cnn.py", EXAMPLES / "unet_strided.py"]:
+    for bad in FIX_MADE + [EXAMPLES / "sequential_cnn.py", EXAMPLES / "unet_strided.py"]:
         shutil.copy(bad, project / bad.name)
     run = bnlint("--fix", "--unsafe-fixes", "--show-fixes", ".", cwd=project)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("Found 14 problems (14 fixed, 0 remaining).\n")
-    assert "Fixed 14 problems:" in run.stdout
+    assert run.stdout.startswith("Found 15 problems (15 fixed, 0 remaining).\n")
+    assert "Fixed 15 problems:" in run.stdout
 
 
 def test_diff_prints_and_writes_nothing(project):
@@ -193,14 +197,14 @@ def test_crlf_and_missing_final_newline_survive():
         b"\n", b"\r\n").rstrip(b"\r\n")
 
 
-@pytest.mark.parametrize("bad", BAD, ids=lambda p: p.name)
+@pytest.mark.parametrize("bad", FIX_MADE, ids=lambda p: p.name)
 def test_fixed_examples_equal_what_fix_produces(bad):
-    outcome = fix(bad.read_bytes())
+    outcome = fix(bad.read_bytes(), select=[])  # the twins are what the default rules fix
     assert outcome.problem is None and not outcome.remaining
     assert outcome.fixed == bad.with_name(bad.stem + "_fixed.py").read_bytes()
 
 
-@pytest.mark.parametrize("name", ["sequential_cnn.py", "unet_strided.py", *(p.name for p in BAD)])
+@pytest.mark.parametrize("name", ["sequential_cnn.py", "unet_strided.py", *(p.name for p in FIX_MADE)])
 def test_relint_reports_none_of_the_fixed_findings(name):
-    outcome = fix((EXAMPLES / name).read_bytes())
-    assert outcome.found and codes(outcome.fixed) == []
+    outcome = fix((EXAMPLES / name).read_bytes(), select=[])
+    assert outcome.found and codes(outcome.fixed, select=[]) == []
