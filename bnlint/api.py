@@ -266,7 +266,9 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
                 found_in.setdefault(key, set()).add(index)
     uses = _uses_per_origin(graphs) if found else []
     if any(rule.requires_every_instance for rule, _ in found.values()):
-        total = sum(uses, Counter())
+        total: Counter[int] = Counter()
+        for counts in uses:
+            total.update(counts)  # not sum(): that is quadratic in the number of graphs
         found = {key: value for key, value in found.items()
                  if not value[0].requires_every_instance or times_found[key] >= total[key[1]]}
     result = FileResult(name, parsed=True)

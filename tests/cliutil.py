@@ -25,7 +25,7 @@ from keras import layers
 
 
 def build(inputs):
-    x = layers.Conv2D(32, 3)(inputs)
+    x = layers.Conv2D(32, 3, use_bias=False)(inputs)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Conv2D(32, 3)(x)
@@ -35,7 +35,7 @@ def build(inputs):
 model = keras.Sequential([
     layers.Conv2D(32, 3, activation="relu"),
     layers.Dropout(0.5),
-    layers.Conv2D(32, 3),
+    layers.Conv2D(32, 3, use_bias=False),
     layers.BatchNormalization(axis=-1),
     layers.Activation("sigmoid"),
 ])

@@ -26,7 +26,7 @@ SCALE_MODEL = """\
 from keras import layers
 
 def build(inputs):
-    x = layers.Conv2D(32, 3)(inputs)
+    x = layers.Conv2D(32, 3, use_bias=False)(inputs)
     x = layers.BatchNormalization()(x)
     x = layers.Lambda(lambda t: t * 2.0)(x)
     return layers.Conv2D(32, 3)(x)
@@ -39,7 +39,7 @@ from keras import layers
 model = keras.Sequential([
     layers.Dense(64, activation="relu"),
     layers.Dropout(0.3),
-    layers.Dense(64),
+    layers.Dense(64, use_bias=False),
     layers.BatchNormalization(),
 ])
 """

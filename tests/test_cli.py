@@ -39,7 +39,7 @@ model = keras.Sequential([
     layers.BatchNormalization(),
     layers.ReLU(),
     layers.Dropout(0.5),
-    layers.Conv2D(32, 3, data_format="channels_first"),
+    layers.Conv2D(32, 3, data_format="channels_first", use_bias=False),
     layers.BatchNormalization(axis=1),
     layers.Activation("sigmoid"),
 ])
@@ -51,7 +51,7 @@ from keras import layers
 
 
 def block(x):
-    x = layers.Conv2D(32, 3)(x)
+    x = layers.Conv2D(32, 3, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     return layers.Conv2D(32, 3)(x)

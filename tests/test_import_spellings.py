@@ -93,11 +93,12 @@ def test_bn_imported_under_an_alias():
         x = Dropout(0.3)(x)  # BN003
         x = Conv2D(8, 3, data_format="channels_first")(x)
         x = BN()(x)  # BN001
-        x = BN(axis=1)(Conv2D(8, 3, data_format="channels_first")(x))
+        x = BN(axis=1)(Conv2D(8, 3, data_format="channels_first")(x))  # BN020, and BN005 at the conv
         x = ReLU()(x)
-        return Conv2D(8, 3, data_format="channels_first")(x)  # the BN above: BN020
+        return Conv2D(8, 3, data_format="channels_first")(x)
     """
-    assert findings(source) == [("BN003", 5, 9, "warning"), ("BN001", 7, 9, "error"), ("BN020", 8, 9, "info")]
+    assert findings(source) == [("BN003", 5, 9, "warning"), ("BN001", 7, 9, "error"), ("BN020", 8, 9, "info"),
+                                ("BN005", 8, 20, "info")]
 
 
 def test_conditional_import_of_the_same_api():
