@@ -134,6 +134,9 @@ class ModuleFacts:
 @dataclass
 class LayerGraph:
     name: str
+    # The function, class or method whose trace built it ("<module>" for the module body):
+    # module facts about training code tie to models through it.
+    entry: str = ""
     nodes: list[LayerNode] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     outputs: set[int] = field(default_factory=set)
@@ -184,7 +187,7 @@ class LayerGraph:
         Nodes are copied, so a rule reading one model never sees another's layers;
         their origin handles stay the same objects, so findings still point at the source.
         """
-        part = LayerGraph(name, facts=self.facts)
+        part = LayerGraph(name, entry=self.entry, facts=self.facts)
         renumber: dict[int, int] = {}
         for node in self.nodes:
             if node.id in node_ids:

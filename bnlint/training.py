@@ -24,6 +24,10 @@ class TrainingBatch:
     size: int
     spelling: str  # how the code sets it, for messages: "fit(batch_size=2)", ".batch(2)"
     origin: Any = field(repr=False)  # the call that sets the size
+    # Which model it trains: the entry (function, class, "Class.method", "<module>") whose
+    # code calls ``fit()``, and the module's builder that made the fitted model, when named.
+    entry: str = ""
+    built_by: str = ""
 
 
 @dataclass(frozen=True)

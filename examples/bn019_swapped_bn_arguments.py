@@ -16,3 +16,8 @@ class FeaturePyramidHead(keras.layers.Layer):
 
     def call(self, x):
         return keras.activations.relu(self.norm(self.conv(x)))
+
+
+def build_feature_head(input_shape=(32, 32, 64)):
+    inputs = keras.Input(shape=input_shape)
+    return keras.Model(inputs, FeaturePyramidHead(64)(inputs))

@@ -80,6 +80,8 @@ model.fit(images, masks, batch_size=2, epochs=50)
         for batch in graph.facts.training.batches:
             if batch.size >= _SMALLEST_GOOD_BATCH or batch.size < 1:
                 continue
+            if batch.entry != graph.entry and batch.built_by and batch.built_by not in graph.facts.training.bn_builders:
+                continue  # it trains another model of the module, one that holds no BN
             if batch.size == 1:
                 message = (f"{batch.spelling} trains a BatchNormalization model one sample at a time: batch "
                            "statistics of one sample are degenerate (even where deliberate, as in pix2pix, "

@@ -137,3 +137,32 @@ def test_cli_fails_the_run(tmp_path):
     assert run.returncode == 1
     assert "train.py:13:37: warning: BN009" in run.stdout
     assert "train.py:14:37: error: BN009" in run.stdout
+
+
+def test_a_module_with_one_bn_model_does_not_report_the_fits_of_its_other_models():
+    # A test module: one model has BN, the small batches train models without any.
+    source = """
+    import keras
+    from keras import layers
+
+    class Plain(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(3)
+
+        def call(self, x):
+            return self.dense(x)
+
+    def build_normalized():
+        inputs = keras.Input((4,))
+        return keras.Model(inputs, layers.BatchNormalization()(layers.Dense(3, use_bias=False)(inputs)))
+
+    def test_fit_plain():
+        model = Plain()
+        model.fit(x, y, batch_size=2)
+
+    def test_fit_normalized():
+        model = build_normalized()
+        model.fit(x, y, batch_size=2)  # expect: BN009 warning
+    """
+    assert_findings(source, "BN009")

@@ -32,10 +32,12 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     interpreter = Interpreter(module, data_format, project)
     entries: list[tuple[int, list[LayerGraph], set[int]]] = []
     module_graph = interpreter.run_module()
+    module_graph.entry = "<module>"
     entries.append((id(module), split_by_model(module_graph, interpreter.models), set(interpreter.inlined)))
     for stmt in _entry_statements(module):
         if isinstance(stmt, cst.FunctionDef):
             graph = interpreter.run_function(stmt, stmt.name.value)
+            graph.entry = stmt.name.value
             entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
             continue
         if interpreter.builtin_base(stmt) is not None or scale_shape(stmt) is not None:
@@ -43,10 +45,12 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
         found = methods(stmt)
         if {"__init__", "call", "build"} & found.keys():
             graph = interpreter.run_class(stmt)
+            graph.entry = stmt.name.value
             entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
         for name, method in found.items():
             if name not in _MODEL_METHODS:  # a test or a ``get_model``: it may build models of its own
                 graph = interpreter.run_method(stmt, method)
+                graph.entry = f"{stmt.name.value}.{name}"
                 # Building an instance of its own class (``cls(**config)``) leaves the class its entry.
                 entries.append((id(method), split_by_model(graph, interpreter.models),
                                 set(interpreter.inlined) - {id(stmt)}))

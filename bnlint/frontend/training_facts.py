@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ class _Scope:
 
     parent: _Scope | None
     is_class: bool = False  # ``self.x`` bound in a method belongs to the class's scope
+    entry: str = "<module>"  # the graph entry its code belongs to (see LayerGraph.entry)
     constants: dict[str, Any] = field(default_factory=dict)  # name -> int, or None when bound twice
     batches_by_name: dict[str, list[TrainingBatch]] = field(default_factory=dict)
     built_by: dict[str, str] = field(default_factory=dict)
@@ -115,12 +117,13 @@ class _Walker:
 
     def scan_statement(self, stmt: cst.CSTNode, scope: _Scope, tape: str | None, in_train_step: bool) -> None:
         if isinstance(stmt, cst.FunctionDef):
-            inner = _Scope(scope)
+            inner = _Scope(scope, entry=_entry_of(scope, stmt.name.value))
             self.scan_block(_suite(stmt.body), inner, None,
                             in_train_step or bool(_TRAINING_CONTEXT.search(stmt.name.value)))
             self._close(inner)
         elif isinstance(stmt, cst.ClassDef):
-            inner = _Scope(scope, is_class=True)
+            inner = _Scope(scope, is_class=True,
+                           entry=stmt.name.value if scope.parent is None else scope.entry)
             self.scan_block(_suite(stmt.body), inner, None,
                             in_train_step or bool(_TRAINING_CONTEXT.search(stmt.name.value)))
             self._close(inner)
@@ -249,6 +252,14 @@ class _Walker:
                 self.facts.literal_training_calls.append(LayerCallTraining(callee, layer or built_by, call))
 
     def _fit(self, call: cst.Call, scope: _Scope) -> None:
+        first = len(self.facts.batches)
+        self._fit_batches(call, scope)
+        receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) else None
+        built_by = (scope.lookup("built_by", receiver) or "") if receiver else ""
+        self.facts.batches[first:] = [dataclasses.replace(b, entry=scope.entry, built_by=built_by)
+                                      for b in self.facts.batches[first:]]
+
+    def _fit_batches(self, call: cst.Call, scope: _Scope) -> None:
         size = _keyword(call, "batch_size")
         if size is not None:
             value = self._int(size, scope)
@@ -427,3 +438,13 @@ def _text_names(call: cst.Call) -> set[str]:
             names.add(node.raw_value)
         stack.extend(subnodes(node))
     return names
+
+
+def _entry_of(scope: _Scope, name: str) -> str:
+    """The graph entry of a function defined in ``scope``: itself at top level, ``Class.method``
+    in a class (its ``__init__``/``build``/``call`` belong to the class's entry), else the enclosing one."""
+    if scope.parent is None:
+        return name
+    if scope.is_class:
+        return scope.entry if name in ("__init__", "build", "call", "__call__") else f"{scope.entry}.{name}"
+    return scope.entry
