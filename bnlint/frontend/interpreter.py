@@ -158,7 +158,8 @@ class Frame:
 
 def merge_values(a: Any, b: Any) -> Any:
     """The value of a name after an ``if`` whose branches gave it ``a`` and ``b``."""
-    if a is b or a == b:
+    # Equality only for values without references: an instance may hold itself (``self.owner = self``).
+    if a is b or type(a) is type(b) and isinstance(a, (Const, Ref, Tensor)) and a == b:
         return a
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return Tensor(a.nodes | b.nodes)
