@@ -59,6 +59,7 @@ def test_a_relative_import_is_traced_with_the_callers_arguments(tmp_path):
 
 
 def test_absolute_and_aliased_imports_of_the_own_package(tmp_path):
+    # The model file has a BN of its own, so it is parsed whatever its imports.
     _package(tmp_path, """\
         import keras
         import pkg.blocks as B
@@ -68,7 +69,7 @@ def test_absolute_and_aliased_imports_of_the_own_package(tmp_path):
         def build():
             inputs = keras.Input((64, 64, 3))
             x = B.conv_block(inputs, 16, data_format="channels_first")
-            return keras.Model(inputs, DropConvBN(8)(x))
+            return keras.Model(inputs, keras.layers.BatchNormalization()(DropConvBN(8)(x)))
         """)
     found = _run(tmp_path, "pkg/model.py", "--no-cache", "--select", "BN001,BN003")
     assert found == [("pkg/blocks.py", "BN001", 6), ("pkg/blocks.py", "BN003", 13)]

@@ -116,6 +116,8 @@ class Project:
                 return None
             try:
                 data = path.read_bytes()
+                if not any(token in data for token in _TRACED_TOKENS):
+                    return None  # no BN in it: tracing its code (utilities, I/O) cannot show one
                 tree = cst.parse_module(data)
             except (OSError, cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError,
                     RecursionError, MemoryError):
@@ -136,6 +138,10 @@ class Project:
         return loaded
 
 
+# A project module is traced only when its text names a BN layer: a model's blocks do,
+# while the utilities a large package imports everywhere (saving, I/O, ops) do not, and
+# tracing those would cost many times the linted file's own analysis.
+_TRACED_TOKENS = (b"BatchNorm", b"batch_norm")
 _LOADING: Any = object()
 _PARSED: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 
@@ -173,15 +179,24 @@ def imports_could_fire(path: str, data: bytes, could_fire: Any) -> bool:
     A model file with no ``BatchNormalization`` of its own can still build BN layers through a
     sibling's ``conv_bn_block``; the prefilter must not skip it. The check reads import lines
     with a pattern and the imported files' bytes, never parses: one level deep is enough for
-    the block-in-a-sibling layout, and it keeps files that import nothing of the kind free.
+    the block-in-a-sibling layout (a module in the same folder, or a package there, imported
+    relatively, or by a script beside it), and it keeps files that import nothing of the kind free.
     """
     if b"import" not in data or not os.path.isfile(path):
         return False
     project = Project(path)
+    in_package = (project.file.parent / "__init__.py").is_file()
     for match in _IMPORT_LINE.finditer(data):
+        # In a package, only relative imports name the author's own sibling blocks with
+        # certainty; absolute ones are traced when the file is linted for its own BN layers.
+        relative = match.group(1) is not None and match.group(1).startswith(b".")
         for dotted in _imported_modules(project, match):
             module_path = project.module_file(dotted)
-            if module_path is not None and module_path != project.file and could_fire(_text(module_path)):
+            # Siblings only: a block module beside the model. Following every import of a large
+            # package (``from keras.src import layers``) would parse nearly every file in it.
+            if module_path is not None and module_path != project.file and \
+                    module_path.parent in (project.file.parent, project.file.parent / dotted.rsplit(".", 1)[-1]) \
+                    and (relative or not in_package) and could_fire(_text(module_path)):
                 return True
     return False
 
