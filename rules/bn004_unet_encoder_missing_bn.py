@@ -142,6 +142,8 @@ def unet(inputs):
                 conv, normalized_before = self._last_conv(graph, stage)
                 bn_on_path = next((n for n in path if n.op == "BatchNormalization"), None)
                 normalized = normalized_before or any(n.family is Family.NORM for n in path[:-1])
+                if conv is not None and not normalized and _normalized_under_a_flag(graph, conv):
+                    continue  # normalized or not by a flag (``if use_batch_norm:``) the trace left open
                 yield _Stage(stage, edges[0], path, conv, bn_on_path, normalized)
 
     def _exempt(self, graph: LayerGraph, stage: _Stage, stages: list[_Stage]) -> bool:
@@ -213,6 +215,13 @@ def unet(inputs):
             normalized = normalized or node.family is Family.NORM
             node = preds[0]
         return None, normalized
+
+
+def _normalized_under_a_flag(graph: LayerGraph, conv: LayerNode) -> bool:
+    """A BN right after the conv (or its activation) that only a branch the trace could not decide applies."""
+    near = graph.successors(conv)
+    near += [n for a in near if a.family is Family.ACTIVATION for n in graph.successors(a)]
+    return any(n.family is Family.NORM and n.conditional for n in near)
 
 
 @dataclass

@@ -297,3 +297,26 @@ def test_helper_returning_pooled_and_skip():
         return keras.Model(inputs, x)
     """
     assert_findings(source, "BN004")
+
+
+def test_a_stage_normalized_under_an_open_flag_is_not_reported():
+    # ``use_batch_norm`` defaults to True, but a caller may pass False: both ways are traced,
+    # and the stage is normalized in one of them. That is a choice, not a missing BN.
+    source = """
+    from keras import layers
+
+    def block(x, filters, use_batch_norm=True):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        if use_batch_norm:
+            x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+
+    def unet(inputs, use_batch_norm=True):
+        c1 = block(inputs, 16, use_batch_norm)
+        c2 = block(layers.MaxPooling2D()(c1), 32, use_batch_norm)
+        b = block(layers.MaxPooling2D()(c2), 64, use_batch_norm)
+        u2 = layers.concatenate([layers.UpSampling2D()(b), c2])
+        u1 = layers.concatenate([layers.UpSampling2D()(u2), c1])
+        return layers.Conv2D(1, 1, activation="sigmoid")(u1)
+    """
+    assert findings(source, "BN004") == []
