@@ -284,12 +284,7 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
                 result.diagnostics.extend(elsewhere.diagnostic(rule, finding, settings))
                 continue
             start, end = _span(positions, finding.anchor)
-            related, named = [], []
-            for origin, description in finding.related:
-                (line, column), (end_line, end_column) = _span(positions, origin)
-                related.append(Related(line, column, end_line, end_column, description))
-                named.append(f"{description} (line {line})" if positions.get(origin) else description)
-            message = _named_message(finding.message, named)
+            message, related = _placed(finding, positions)
             diagnostic = Diagnostic(
                 rule.code, rule.name, message, name, start[0], start[1], end[0], end[1],
                 finding.severity or rule.severity, finding.fix, related=related,
@@ -327,17 +322,25 @@ class _ImportedPositions:
     def diagnostic(self, rule: Rule, finding: Finding, settings: Settings) -> list[Diagnostic]:
         loaded, positions = self.place(finding.anchor)  # type: ignore[misc]
         start, end = _span(positions, finding.anchor)
-        named = [f"{description} (line {_span(positions, origin)[0][0]})" if positions.get(origin) else description
-                 for origin, description in finding.related]
-        message = _named_message(finding.message, named)
+        message, related = _placed(finding, positions)
         path = os.path.normpath(os.path.join(os.path.dirname(self.name),
                                              os.path.relpath(loaded.path, os.path.dirname(os.path.abspath(self.name)))))
         diagnostic = Diagnostic(rule.code, rule.name, message, path, start[0], start[1], end[0], end[1],
-                                finding.severity or rule.severity, None)
+                                finding.severity or rule.severity, None, related=related)
         if suppress.skips_file(loaded.data):
             return []
         return suppress.apply([diagnostic], loaded.data, path, settings.per_file_ignores, False,
                               checked_codes=[rule.code], known_codes=[rule.code])
+
+
+def _placed(finding: Finding, positions: Any) -> tuple[str, list[Related]]:
+    """The finding's message with its related layers named by line, and their locations."""
+    related, named = [], []
+    for origin, description in finding.related:
+        (line, column), (end_line, end_column) = _span(positions, origin)
+        related.append(Related(line, column, end_line, end_column, description))
+        named.append(f"{description} (line {line})" if positions.get(origin) else description)
+    return _named_message(finding.message, named), related
 
 
 def _named_message(template: str, named: list[str]) -> str:
