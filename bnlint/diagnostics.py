@@ -33,11 +33,20 @@ class Edit:
     call); the fixer alone turns it into a LibCST change.
     """
 
-    kind: str  # set-keyword | remove-keyword | insert-layer-after | retap-argument | move-layer-after | remove-layer
+    # set-keyword | remove-keyword | insert-layer-after | split-activation | move-layer-after | remove-layer
+    # | retap-argument. The layer edits (insert, split, move, remove) are written in the file's own
+    # style (a list element, a ``model.add`` line, ``x = Layer()(x)``, a ``self.<name>`` attribute).
+    kind: str
     target: Any
     keyword: str | None = None
     value: str | None = None  # source text of the new value or layer
-    anchor: Any = None  # a second node the edit refers to (where to insert, what to retap)
+    # A second node the edit refers to: where a moved layer or a split-out activation goes, what to retap.
+    anchor: Any = None
+    # insert-layer-after on a layer with an ``activation=`` argument: "before-activation" (the
+    # default) splits the activation out into an ``Activation`` layer after the new one, so the
+    # new layer sits between the layer and its activation; "after-activation" leaves the
+    # activation where it is and puts the new layer after it.
+    placement: str = "before-activation"
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in (("kind", self.kind), ("keyword", self.keyword), ("value", self.value)) if v is not None}

@@ -214,12 +214,26 @@ def test_insert_uses_the_files_alias_for_the_layers_module():
     assert "    c2 = KL.BatchNormalization()(c2)\n" in result
 
 
-def test_insert_adds_an_import_only_when_no_spelling_exists():
+def test_insert_adds_the_name_to_the_files_own_import_of_layer_classes():
     source = UNET.replace("{L}BatchNormalization()(c1)", "{L}Dropout(0.1)(c1)").format(
         imports="from keras.layers import Activation, Conv2D, Dropout, MaxPooling2D, UpSampling2D, concatenate",
         L="")
     result = fixed_text(source)
-    assert "from keras.layers import BatchNormalization\n" in result
+    # The names were sorted: the new one takes its place among them.
+    assert result.startswith("\nfrom keras.layers import Activation, BatchNormalization, Conv2D, Dropout, "
+                             "MaxPooling2D, UpSampling2D, concatenate\ndef unet")
+    assert "    c2 = BatchNormalization()(c2)\n" in result
+    assert fixed_text(result) == result
+
+
+def test_insert_adds_an_import_statement_when_no_import_of_the_layers_module_exists():
+    # Keras 2 submodule imports: no ``from keras.layers import ...`` to extend, so a new line follows them.
+    source = UNET.replace("{L}BatchNormalization()(c1)", "{L}Dropout(0.1)(c1)").format(
+        imports="from keras.layers.convolutional import Conv2D, MaxPooling2D, UpSampling2D\n    "
+                "from keras.layers.core import Activation, Dropout\n    from keras.layers.merge import concatenate",
+        L="")
+    result = fixed_text(source)
+    assert "from keras.layers.merge import concatenate\nfrom keras.layers import BatchNormalization\n" in result
     assert "    c2 = BatchNormalization()(c2)\n" in result
     assert fixed_text(result) == result
 

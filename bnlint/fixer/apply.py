@@ -11,6 +11,7 @@ from typing import Any
 import libcst as cst
 
 from bnlint.fixer.commas import Entry, lines_before_new_first, rebuild
+from bnlint.fixer.imports import drop_unused_imports
 from bnlint.fixer.plan import Changes
 
 
@@ -28,11 +29,15 @@ class ApplyChanges(cst.CSTTransformer):
             return self.changes.replace[key]
         if isinstance(original, cst.Call) and key in self.changes.keywords:
             updated = self._edit_call(original, updated)
+        elif isinstance(original, cst.ImportFrom) and key in self.changes.import_names:
+            updated = _extend_import(original, updated, self.changes.import_names[key])
         elif isinstance(original, (cst.List, cst.Tuple)) and any(
                 id(e) in self.changes.after or id(e) in self.changes.remove for e in original.elements):
             updated = self._edit_list(original, updated)
         elif isinstance(original, (cst.Module, cst.IndentedBlock)):
             updated = self._edit_body(original, updated)
+        if isinstance(original, cst.Module):
+            updated = drop_unused_imports(original, updated)
         return updated
 
     # -------------------------------------------------------------- calls
@@ -43,10 +48,11 @@ class ApplyChanges(cst.CSTTransformer):
         for op, keyword, value in self.changes.keywords[id(original)]:
             where = next((j for j, e in enumerate(entries) if e.node.keyword is not None
                           and e.node.keyword.value == keyword), None)
-            if where is None and op == "set":
+            if where is None:
                 index = self.positional.get(id(original), {}).get(keyword)
                 plain = [j for j, e in enumerate(entries) if e.node.keyword is None and e.node.star == ""]
-                if index is not None and index < len(plain):
+                # A positional argument is replaced in place; it is removed only when it is the last one.
+                if index is not None and index < len(plain) and (op == "set" or index == len(plain) - 1):
                     where = plain[index]
             if op == "remove":
                 if where is not None:
@@ -58,8 +64,10 @@ class ApplyChanges(cst.CSTTransformer):
                               equal=equal if equal is not None else cst.AssignEqual(
                                   whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
                 entries.append(Entry(arg, None))
-        args = rebuild(original.args, entries, original.whitespace_before_args, has_arg_ws=True)
-        opening = lines_before_new_first(original.args, entries, updated.whitespace_before_args)
+        # An argument whose trailing comment moved with it (a split-out activation) leaves no orphan comment.
+        originals = [_without_comment(a) if id(a) in self.changes.moved_comments else a for a in original.args]
+        args = rebuild(originals, entries, original.whitespace_before_args, has_arg_ws=True)
+        opening = lines_before_new_first(originals, entries, updated.whitespace_before_args)
         return updated.with_changes(args=args, whitespace_before_args=opening)
 
     # -------------------------------------------------------------- lists
@@ -123,6 +131,39 @@ class ApplyChanges(cst.CSTTransformer):
         if carried:
             result = result.with_changes(footer=[*carried, *result.footer])
         return result
+
+
+def _extend_import(original: cst.ImportFrom, updated: cst.ImportFrom, names: list[str]) -> cst.ImportFrom:
+    """``from x.layers import A, C`` with ``B`` added: in order when the names are sorted, else at the end."""
+    entries = [Entry(alias, i) for i, alias in enumerate(updated.names)]
+    spelled = [_alias_name(alias) for alias in original.names]
+    keep_sorted = spelled == sorted(spelled)
+    for name in names:
+        if name in spelled:
+            continue
+        new = Entry(cst.ImportAlias(cst.Name(name)), None)
+        where = len(entries)
+        if keep_sorted:
+            where = next((j for j, e in enumerate(entries) if _alias_name(e.node) > name), len(entries))
+        entries.insert(where, new)
+        spelled.append(name)
+    opening = original.lpar.whitespace_after if original.lpar else cst.SimpleWhitespace("")
+    return updated.with_changes(names=rebuild(original.names, entries, opening, has_arg_ws=False))
+
+
+def _alias_name(alias: cst.ImportAlias) -> str:
+    return alias.evaluated_name
+
+
+def _without_comment(arg: cst.Arg) -> cst.Arg:
+    """``arg`` without the comment that ends its line."""
+    def bare(ws: Any) -> Any:
+        if isinstance(ws, cst.ParenthesizedWhitespace) and ws.first_line.comment is not None:
+            return ws.with_changes(first_line=cst.TrailingWhitespace(newline=ws.first_line.newline))
+        return ws
+    if isinstance(arg.comma, cst.Comma):
+        return arg.with_changes(comma=arg.comma.with_changes(whitespace_after=bare(arg.comma.whitespace_after)))
+    return arg.with_changes(whitespace_after_arg=bare(arg.whitespace_after_arg))
 
 
 def _last_import(module: cst.Module) -> cst.CSTNode | None:

@@ -97,8 +97,10 @@ def rebuild(original: Sequence[Any], entries: Sequence[Entry], opening: Any, has
 
     def own_of(entry: Entry) -> cst.TrailingWhitespace | None:
         """The item's trailing comment, joined by those of the removed items it stands for: no comment is lost."""
-        if entry.index is None:
-            return None
+        if entry.index is None:  # a new item: the comment it brings on its own comma (a moved argument's)
+            comma = entry.node.comma
+            own = _own(comma.whitespace_after) if isinstance(comma, cst.Comma) else None
+            return own if own is not None and own.comment is not None else None
         own = own_at(entry.index)
         orphans = [own_at(r) for r in _removed_next_to(entry.index)]
         orphans = [o.comment.value for o in orphans if o is not None and o.comment is not None]

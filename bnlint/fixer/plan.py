@@ -16,8 +16,8 @@ from typing import Any
 import libcst as cst
 
 from bnlint.diagnostics import Edit, Fix
-from bnlint.fixer.source import Refused, Source, walk
-from bnlint.fixer.spelling import bn_axis, layer_class
+from bnlint.fixer.source import Refused, Source, root_name, walk
+from bnlint.fixer.spelling import NewImport, bn_axis, layer_class
 from bnlint.frontend.interpreter import POSITIONAL_PARAMETERS
 from bnlint.graph import LayerGraph, LayerNode
 
@@ -33,7 +33,10 @@ class Changes:
     after: dict[int, list[Any]] = field(default_factory=dict)  # statement or list element -> new ones
     remove: set[int] = field(default_factory=set)  # taken out here (a moved layer is added back elsewhere)
     deleted: set[int] = field(default_factory=set)  # statements taken out for good; their comments stay
-    imports: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # new import statements
+    import_names: dict[int, list[str]] = field(default_factory=dict)  # ``from ... import`` -> names to add
+    # Arguments taken out whose trailing comment went with them (a split-out ``activation=``).
+    moved_comments: set[int] = field(default_factory=set)
     positional: dict[int, dict[str, int]] = field(default_factory=dict)  # keywords a call may pass by position
     # Conflict keys: two fixes that share an exclusive key (or one's exclusive is the other's shared)
     # do not go in the same pass; the later one waits for the next pass.
@@ -52,13 +55,18 @@ class Changes:
         self.remove |= other.remove
         self.deleted |= other.deleted
         self.imports.extend(i for i in other.imports if i not in self.imports)
+        for key, names in other.import_names.items():
+            mine = self.import_names.setdefault(key, [])
+            mine.extend(n for n in names if n not in mine)
+        self.moved_comments |= other.moved_comments
         for key, slots in other.positional.items():
             self.positional.setdefault(key, {}).update(slots)
         self.exclusive |= other.exclusive
         self.shared |= other.shared
 
     def empty(self) -> bool:
-        return not (self.keywords or self.replace or self.after or self.remove or self.deleted or self.imports)
+        return not (self.keywords or self.replace or self.after or self.remove or self.deleted or self.imports
+                    or self.import_names)
 
 
 def plan_fix(src: Source, fix: Fix) -> Changes:
@@ -166,16 +174,57 @@ def _site(src: Source, origin: Any, node: LayerNode) -> _Site:
     raise Refused("the layer's output is not bound to a plain name (x = Layer(...)(x)) the fixer can extend")
 
 
-def _activation_split(src: Source, call: cst.Call) -> str | None:
-    """The source of the activation to split out of ``call`` (None when it has none)."""
+@dataclass
+class _NewLayer:
+    """A layer the fixer adds: its source in the file's spelling, and the comment that goes with it."""
+
+    code: str
+    suffix: str  # of a new attribute's name in a subclassed model (``conv1_bn``)
+    comment: cst.Comment | None = None  # a split-out argument's trailing comment moves with it
+    comment_of: cst.Arg | None = None  # that argument, whose comment then stays out of the call
+
+
+def _activation_argument(src: Source, call: cst.Call) -> cst.Arg | None:
+    """The ``activation=`` argument to split out of ``call``; None when there is no activation to split.
+
+    Refused when the activation is passed by position before other positional
+    arguments: they would need to become keywords to drop it.
+    """
     for arg in call.args:
         if _is_kw(arg, "activation"):
-            code = src.code(arg.value)
-            return None if code in _LINEAR else code
+            return None if src.code(arg.value) in _LINEAR else arg
+    slot = positional_index(src, call, "activation")
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    if slot is not None and len(positional) > slot:
+        if src.code(positional[slot].value) in _LINEAR:
+            return None
+        if slot != len(positional) - 1:
+            raise Refused("the activation is passed by position, before other positional arguments")
+        return positional[slot]  # the last positional argument (``Dense(64, "relu")``) can go
+    if any(arg.star for arg in call.args):
+        raise Refused("the call spreads arguments that may set its activation")
     return None
 
 
+def _split_out(src: Source, call: cst.Call, changes: Changes) -> _NewLayer | None:
+    """Take ``activation=`` out of ``call``: the ``Activation`` layer that replaces it (None: nothing to split)."""
+    arg = _activation_argument(src, call)
+    if arg is None:
+        return None
+    spelled, imported = layer_class(src, "Activation")
+    need_import(changes, imported)
+    _keyword(src, call, "activation", None, changes)
+    return _NewLayer(f"{spelled}({src.code(arg.value)})", "act", trailing_comment(arg), arg)
+
+
+def trailing_comment(arg: cst.Arg) -> cst.Comment | None:
+    """The comment at the end of the line an argument ends (``activation="relu",  # why``)."""
+    ws = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+    return ws.first_line.comment if isinstance(ws, cst.ParenthesizedWhitespace) else None
+
+
 def _insert_after(src: Source, edit: Edit, changes: Changes) -> None:
+    """A new layer right after the target layer: before its activation (split out) or after it."""
     origin = edit.target
     if not isinstance(origin, cst.Call) or not edit.value:
         raise Refused("the layer is not constructed by a call the fixer can edit")
@@ -189,70 +238,118 @@ def _insert_after(src: Source, edit: Edit, changes: Changes) -> None:
                                                              equal=cst.AssignEqual(cst.SimpleWhitespace(""),
                                                                                    cst.SimpleWhitespace("")))])
     spelled, imported = layer_class(src, new_layer.func.value)
-    layers = [_with_class(src, new_layer, spelled)]
-    if imported:
-        changes.imports.append(imported)
-    activation = _activation_split(src, origin)
-    if activation is not None:
-        positional = [a for a in origin.args if a.keyword is None and a.star == ""]
-        activation_slot = positional_index(src, origin, "activation")
-        if activation_slot is not None and len(positional) > activation_slot:
-            raise Refused("the activation is passed positionally")
-        act_spelled, act_import = layer_class(src, "Activation")
-        if act_import:
-            changes.imports.append(act_import)
-        layers.append(f"{act_spelled}({activation})")
-        _keyword(src, origin, "activation", None, changes)
-    _add_layers(src, origin, layers, changes, suffixes=["bn", "act"])
+    need_import(changes, imported)
+    suffix = "bn" if new_layer.func.value == "BatchNormalization" else new_layer.func.value.lower()
+    layers = [_NewLayer(_with_class(src, new_layer, spelled), suffix)]
+    if edit.placement == "before-activation":
+        activation = _split_out(src, origin, changes)
+        if activation is not None:
+            layers.append(activation)
+    elif edit.placement != "after-activation":
+        raise Refused(f"the fixer does not know the placement {edit.placement!r}")
+    _add_layers(src, origin, layers, changes)
 
 
 def _split_activation(src: Source, edit: Edit, changes: Changes) -> None:
+    """``activation=`` out of the target layer into an ``Activation`` layer after it, or after ``anchor``."""
     origin = edit.target
     if not isinstance(origin, cst.Call):
         raise Refused("the layer is not constructed by a call the fixer can edit")
-    activation = _activation_split(src, origin)
-    if activation is None:
+    at = origin
+    if edit.anchor is not None and edit.anchor is not origin:
+        at = edit.anchor
+        (site, _, _), (anchor, _, _) = _one_site(src, origin, "layer"), _one_site(src, at, "layer after it")
+        if site.kind == "element" and anchor.kind == "element":
+            if src.parent(site.node) is not src.parent(anchor.node):
+                raise Refused("the layers are in different lists")
+        elif site.kind == "element" or anchor.kind == "element" or src.block_of(site.node) is not src.block_of(
+                anchor.node):
+            raise Refused("the layers are applied in different functions or blocks")
+    activation = _split_out(src, origin, changes)
+    if activation is not None:
+        _add_layers(src, at, [activation], changes)
+
+
+def _one_site(src: Source, origin: Any, what: str) -> tuple[_Site, LayerGraph, LayerNode]:
+    sites = _sites(src, origin, what)
+    if len(sites) != 1:
+        raise Refused("the layers are applied in more than one place")
+    return sites[0]
+
+
+def need_import(changes: Changes, imported: NewImport | None) -> None:
+    """Record an import the new code needs, once however many edits need it."""
+    if imported is None:
         return
-    act_spelled, act_import = layer_class(src, "Activation")
-    if act_import:
-        changes.imports.append(act_import)
-    _keyword(src, origin, "activation", None, changes)
-    _add_layers(src, origin, [f"{act_spelled}({activation})"], changes, suffixes=["act"])
+    if imported.extend is not None:
+        names = changes.import_names.setdefault(id(imported.extend), [])
+        if imported.name not in names:
+            names.append(imported.name)
+        changes.shared.add(("import", id(imported.extend)))
+    elif imported.statement not in changes.imports:
+        changes.imports.append(imported.statement)
 
 
 def _with_class(src: Source, call: cst.Call, spelled: str) -> str:
     return spelled + src.module.code_for_node(call)[len(call.func.value):]
 
 
-def _add_layers(src: Source, origin: cst.Call, layers: list[str], changes: Changes, suffixes: list[str]) -> None:
+def _add_layers(src: Source, origin: cst.Call, layers: list[_NewLayer], changes: Changes) -> None:
+    """The new layers, in order, right after each place ``origin``'s layer is applied, in that place's style."""
     sites = _sites(src, origin, "layer")
     if len(sites) > 1 and any(s.kind == "attribute" for s, _, _ in sites):
         raise Refused("the layer object is applied in several places; a new layer after it would be shared")
     for site, _, _ in sites:
         if site.kind == "element":
-            new = [cst.Element(cst.parse_expression(code)) for code in layers]
+            # A comment cannot follow the last element of a list without a trailing comma: it stays in the call.
+            listed = src.parent(site.node)
+            closing = isinstance(listed, (cst.List, cst.Tuple)) and site.node is listed.elements[-1] \
+                and not isinstance(site.node.comma, cst.Comma)
+            new = [_element(layer, None if closing else layer.comment) for layer in layers]
+            placed = [layer for layer in layers if not closing]
         elif site.kind == "add":
-            new = [_statement(src, f"{site.receiver}.add({code})") for code in layers]
+            new = [_statement(src, f"{site.receiver}.add({layer.code})", layer.comment) for layer in layers]
+            placed = layers
         elif site.kind == "assign":
-            new = [_statement(src, f"{site.target} = {code}({site.target})") for code in layers]
+            new = [_statement(src, f"{site.target} = {layer.code}({site.target})", layer.comment) for layer in layers]
+            placed = layers
         else:
             base = site.owner.rsplit(".", 1)
             prefix = base[0] + "." if len(base) == 2 else ""
-            attribute_names = [_fresh_attribute(src, site.definition, base[-1], suffix) for suffix in suffixes]
-            definitions = [_statement(src, f"{prefix}{name} = {code}") for name, code in zip(attribute_names, layers)]
+            attribute_names = [_fresh_attribute(src, site.definition, base[-1], layer.suffix) for layer in layers]
+            definitions = [_statement(src, f"{prefix}{name} = {layer.code}", layer.comment)
+                           for name, layer in zip(attribute_names, layers)]
             changes.after.setdefault(id(site.definition), []).extend(definitions)
             changes.exclusive.add(("after", id(site.definition)))
             new = [_statement(src, f"{site.target} = {prefix}{name}({site.target})") for name in attribute_names]
+            placed = layers
+        for layer in placed:
+            if layer.comment is not None and layer.comment_of is not None:
+                changes.moved_comments.add(id(layer.comment_of))
         changes.after.setdefault(id(site.node), []).extend(new)
         changes.exclusive.add(("after", id(site.node)))
+
+
+def _element(layer: _NewLayer, comment: cst.Comment | None) -> cst.Element:
+    element = cst.Element(cst.parse_expression(layer.code))
+    if comment is None:
+        return element
+    # The comma's line end carries the comment; the list's rebuild keeps it on the new element's line.
+    return element.with_changes(comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=comment))))
 
 
 def _fresh_attribute(src: Source, definition: cst.CSTNode, base: str, suffix: str) -> str:
     return src.fresh_name(f"{base}_{suffix}")
 
 
-def _statement(src: Source, code: str) -> cst.BaseStatement:
-    return cst.parse_statement(code + "\n", config=src.module.config_for_parsing)
+def _statement(src: Source, code: str, comment: cst.Comment | None = None) -> cst.BaseStatement:
+    statement = cst.parse_statement(code + "\n", config=src.module.config_for_parsing)
+    if comment is not None and isinstance(statement, cst.SimpleStatementLine):
+        statement = statement.with_changes(trailing_whitespace=cst.TrailingWhitespace(
+            whitespace=cst.SimpleWhitespace("  "), comment=comment,
+            newline=statement.trailing_whitespace.newline))
+    return statement
 
 
 # ------------------------------------------------------------------ moving a layer
@@ -301,6 +398,9 @@ def _rewire_output(src: Source, site: _Site, graph: LayerGraph, node: LayerNode,
         return
     if not isinstance(source_arg, cst.Name):
         raise Refused("the layer's input is not a plain name")
+    if graph.is_output(node):
+        # ``out = BN()(x); return keras.Model(inputs, out)``: the model reads ``out``, which no edge records.
+        raise Refused("the layer's output is a model output under a name of its own")
     for edge in graph.out_edges(node):
         if not isinstance(edge.origin, cst.Name) or edge.origin.value != site.target:
             raise Refused("the layer's output is used in a way the fixer cannot rewire")
@@ -415,6 +515,34 @@ def _is_target(src: Source, name: cst.Name) -> bool:
     return isinstance(parent, cst.AssignTarget) or (isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is name)
 
 
+# ------------------------------------------------------------------ replacing a layer's class
+
+def _replace_layer(src: Source, edit: Edit, changes: Changes) -> None:
+    """Construct another Keras layer class in the same call (``BatchNormalization()`` -> ``LayerNormalization()``).
+
+    The keywords the new class lacks are the rule's to remove; positional arguments
+    after the first are refused, since what each position means depends on the class.
+    """
+    call = edit.target
+    if not isinstance(call, cst.Call) or not edit.value or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    last = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+    if not last[:1].isupper():
+        raise Refused("the layer is built by a function, not by a class the fixer can swap")
+    bound = src.top_level_names.get(root_name(call.func) or "")
+    if bound != "import" and not (bound is None and src.star_imports_layers):
+        raise Refused("the layer's class is not one the file imports from Keras")
+    if any(arg.star for arg in call.args):
+        raise Refused("the call spreads *args or **kwargs, which may hold arguments the new layer lacks")
+    if sum(1 for arg in call.args if arg.keyword is None) > 1:
+        raise Refused("the call passes arguments by position after the first, and positions differ between the classes")
+    spelled, imported = layer_class(src, edit.value)
+    need_import(changes, imported)
+    changes.replace[id(call.func)] = cst.parse_expression(spelled)
+    changes.exclusive.add(id(call.func))
+    changes.shared.add(id(call))
+
+
 _HANDLERS = {
     "set-keyword": _set_keyword,
     "remove-keyword": _remove_keyword,
@@ -423,4 +551,5 @@ _HANDLERS = {
     "move-layer-after": _move_after,
     "retap-argument": _retap,
     "remove-layer": _remove,
+    "replace-layer": _replace_layer,
 }

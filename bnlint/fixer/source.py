@@ -31,7 +31,7 @@ class Source:
         # ``from keras.layers import *``: every Keras layer class is a bare name here.
         self.star_imports_layers = any(
             isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
-            and small.module is not None and _is_layers_module(self.code(small.module))
+            and small.module is not None and is_layers_module(self.code(small.module))
             for stmt in self.imports for small in stmt.body)
 
     def code(self, node: cst.CSTNode) -> str:
@@ -81,7 +81,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     return _walk(node)
 
 
-def _is_layers_module(dotted: str) -> bool:
+def is_layers_module(dotted: str) -> bool:
     """``keras.layers``, ``tensorflow.keras.layers``, ``tf_keras.layers`` and the like."""
     parts = dotted.split(".")
     return len(parts) >= 2 and parts[-1] == "layers" and parts[0] in ("keras", "tensorflow", "tf_keras", "tf")

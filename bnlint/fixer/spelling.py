@@ -4,7 +4,8 @@ Preference: the file's own spelling of that class (``layers.BatchNormalization``
 ``BN``, ``KL.BatchNormalization``, ``tf.keras.layers.BatchNormalization``); else
 the namespace it uses for its other layers (``layers.Conv2D`` ->
 ``layers.BatchNormalization``); else the bare name a ``from keras.layers import *``
-already provides; else a new ``from ... import`` line.
+already provides; else the name added to the file's own ``from ...layers import``
+of other layer classes; else a new ``from ... import`` line.
 
 An inserted BN also takes the file's own way of naming its axis: the variable
 the other BNs around it pass (``axis=bn_axis``, ``axis=self.channel_axis``), or
@@ -12,14 +13,25 @@ the other BNs around it pass (``axis=bn_axis``, ``axis=self.channel_axis``), or
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
-from bnlint.fixer.source import Refused, Source, enclosing, root_name, walk
+from bnlint.fixer.source import Refused, Source, is_layers_module, enclosing, root_name, walk
 from bnlint.graph import DataFormat, LayerNode
 from bnlint.ops import Family
 
 
-def layer_class(src: Source, name: str) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class NewImport:
+    """An import the inserted code needs: a new statement, or a name added to one of the file's own."""
+
+    statement: str = ""  # ``from keras.layers import BatchNormalization``, after the file's last import
+    extend: cst.ImportFrom | None = None  # or: the file's ``from ...layers import A, B`` that gets ``name``
+    name: str = ""
+
+
+def layer_class(src: Source, name: str) -> tuple[str, NewImport | None]:
     """The expression naming Keras layer class ``name`` in this file, and an import to add (or None)."""
     namespace: str | None = None
     for entries in src.by_origin.values():
@@ -43,10 +55,16 @@ def layer_class(src: Source, name: str) -> tuple[str, str | None]:
         raise Refused(f"the name {name} is taken in this file, and the file has no spelling of the Keras layer to reuse")
     if src.top_level_names.get(name) == "import" or (name not in src.top_level_names and src.star_imports_layers):
         return name, None
+    # A file that imports its layer classes by name gets this one added to that import.
+    for stmt in src.imports:
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
+                    and isinstance(small.names, (list, tuple)) and is_layers_module(src.code(small.module)):
+                return name, NewImport(extend=small, name=name)
     uses_tf = any("tensorflow" in src.code(s) for s in src.imports)
     uses_keras = any(_imports_keras(src, s) for s in src.imports)
     package = "tensorflow.keras.layers" if uses_tf and not uses_keras else "keras.layers"
-    return name, f"from {package} import {name}"
+    return name, NewImport(statement=f"from {package} import {name}")
 
 
 def _imports_keras(src: Source, stmt: cst.CSTNode) -> bool:
