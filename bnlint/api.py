@@ -31,6 +31,7 @@ from bnlint.frontend import build_graphs
 from bnlint.frontend.project import LoadedModule, Project, imports_could_fire
 from bnlint.frontend.budget import file_budget
 from bnlint.graph import DataFormat, LayerGraph
+from bnlint.prefilter import names_bn
 from bnlint.rule import Rule
 from bnlint.rules import ALL_RULES, CATALOG
 from bnlint.screen import screen
@@ -212,10 +213,10 @@ def lint_notebook(name: str, data: bytes, settings: Settings, rules: list[Rule],
 def could_fire(name: str, data: bytes, rules: list[Rule]) -> bool:
     """The prefilter: whether some rule could report on this file, itself or through the
     project modules it imports (a model whose BN blocks live in a sibling module)."""
-    def text_could_fire(text: bytes) -> bool:
-        return any(rule.could_fire(text) for rule in rules)
-
-    return text_could_fire(data) or imports_could_fire(name, data, text_could_fire)
+    if any(rule.could_fire(data) for rule in rules):
+        return True
+    # An imported module matters only for the BN layers it builds for this file.
+    return any(rule.tokens for rule in rules) and imports_could_fire(name, data, names_bn)
 
 
 def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bnlint.config import Settings
 from bnlint.diagnostics import Finding, Severity
 from bnlint.graph import LayerGraph
+from bnlint.prefilter import BN_TOKENS, in_code
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,8 @@ class Rule:
     severity: Severity
     enabled_by_default: bool = True
     fix_safety: str = "none"  # safe | unsafe | none
-    # A file containing none of these byte strings cannot trigger the rule.
-    tokens: tuple[bytes, ...] = (b"BatchNorm", b"batch_norm", b"SyncBatchNorm")
+    # A file whose code (not its comments or docstrings) contains none of these cannot trigger the rule.
+    tokens: tuple[bytes, ...] = BN_TOKENS
     # A layer written once may be traced several times (a helper called from many
     # places, a loop). A rule that says a layer's argument is redundant must hold in
     # every one of those uses, since the fix changes them all; a rule that reports a
@@ -37,7 +38,7 @@ class Rule:
 
     def could_fire(self, data: bytes) -> bool:
         """The cheap text screen run before any parse: False means the file cannot trigger the rule."""
-        return any(token in data for token in self.tokens)
+        return in_code(data, self.tokens)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
         raise NotImplementedError

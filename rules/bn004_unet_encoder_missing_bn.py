@@ -24,7 +24,9 @@ class UnetEncoderMissingBn(Rule):
     summary = "A U-Net encoder stage reaches its downsampling or its skip connection without BatchNormalization."
     severity = Severity.WARNING
     fix_safety = "unsafe"
-    tokens = (b"UpSampling", b"Transpose", b"upsampling", b"Deconvolution")
+    # The upsampling layers (``UpSampling2D``, ``Conv2DTranspose``, ``Deconvolution2D``): a
+    # ``transpose`` of an array upsamples nothing.
+    tokens = (b"UpSampling", b"DTranspose", b"Deconvolution")
     merge_tokens = (b"oncat", b"Add", b"add(")
     doc = """
 ## What it does

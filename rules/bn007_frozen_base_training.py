@@ -16,6 +16,10 @@ class FrozenBaseTraining(Rule):
     severity = Severity.WARNING
     fix_safety = "safe"
     tokens = (b"applications", b"load_model")
+
+    def could_fire(self, data: bytes) -> bool:
+        # Every shape of the rule starts from a ``trainable`` assignment on a pretrained base.
+        return b"trainable" in data and super().could_fire(data)
     doc = """
 ## What it does
 Finds a pretrained base model (a `keras.applications` model with trained weights —

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from bnlint.config import Settings
 from bnlint.diagnostics import Applicability, Edit, Finding, Fix, Severity
 from bnlint.graph import LayerGraph
+from bnlint.prefilter import names_bn
 from bnlint.rule import Example, Rule
 
 # What bound a name when it is a model whose graph is not named after it.
@@ -30,6 +31,11 @@ class TrainingFlag(Rule):
     severity = Severity.WARNING
     fix_safety = "unsafe"
     tokens = (b"GradientTape", b"training=True")
+
+    def could_fire(self, data: bytes) -> bool:
+        # Both shapes need a BN layer the module builds; one built in a sibling module is
+        # found by the prefilter's look at the imports.
+        return super().could_fire(data) and names_bn(data)
     doc = """
 ## What it does
 Finds a model with `BatchNormalization` layers called inside a

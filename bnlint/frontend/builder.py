@@ -67,6 +67,7 @@ class GraphBuilding:
     data_format: DataFormat
     format_explicit: bool
     stack: list[cst.CSTNode]
+    expression_texts: dict[int, str]  # source text of argument expressions, by node id
 
     def apply_callable(self, callee: Any, tensor: Any, origin: cst.CSTNode | None) -> Any:
         raise NotImplementedError  # the interpreter calls models and custom layers
@@ -263,7 +264,11 @@ class GraphBuilding:
         if isinstance(expr, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)):
             return expr.value
         if unknown or isinstance(expr, (cst.Attribute, cst.UnaryOperation)):
-            return self.module.code_for_node(expr)
+            # A helper traced for every call site shows the same argument again and again.
+            text = self.expression_texts.get(id(expr))
+            if text is None:
+                text = self.expression_texts[id(expr)] = self.module.code_for_node(expr)
+            return text
         return ""
 
     def _layer_format(self, args: dict[str, Value], global_format: DataFormat) -> DataFormat:

@@ -12,6 +12,7 @@ executed; whatever cannot be known stays ``Unknown`` and no rule guesses at it.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -143,6 +144,9 @@ class BudgetExceeded(Exception):
     """The file is too large or too loopy to trace completely."""
 
 
+_UNBOUND: Any = object()  # what a frame holds for a name it does not bind
+
+
 class Frame:
     __slots__ = ("vars", "instance", "returns", "stopped", "global_names")
 
@@ -154,6 +158,19 @@ class Frame:
         self.stopped = False  # a return/raise/break ended the current block
         # Names a ``global`` statement of the function made module-level (shared by its blocks).
         self.global_names: set[str] = set() if global_names is None else global_names
+
+
+def _literal(text: str) -> Any:
+    """The value of a number or string literal; helpers are traced many times, their literals read once."""
+    try:
+        return _literal_value(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return Unknown("string")
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_value(text: str) -> Const:
+    return Const(ast.literal_eval(text))
 
 
 def merge_values(a: Any, b: Any) -> Any:
@@ -183,6 +200,7 @@ class Interpreter(GraphBuilding):
         self.module_name = module_name or ((project.module_name, project.file.name == "__init__.py")
                                            if project is not None else ("", False))
         self.globals: dict[str, Any] = {}
+        self.expression_texts: dict[int, str] = {}
         self.star_imports: list[str] = []
         self.graph = LayerGraph("<module>")
         self.default_format = data_format or DataFormat.CHANNELS_LAST
@@ -514,7 +532,9 @@ class Interpreter(GraphBuilding):
         if branch.stopped and other.stopped:
             frame.stopped = True
         live = [b for b in (branch, other) if not b.stopped] or [branch, other]
-        names = set().union(*(b.vars.keys() for b in live))
+        # Only the names a branch rebound need merging: a frame holds every module global too.
+        base = frame.vars
+        names = {name for b in live for name, value in b.vars.items() if base.get(name, _UNBOUND) is not value}
         for name in names:
             values = [b.vars[name] for b in live if name in b.vars]
             merged = values[0]
@@ -603,16 +623,13 @@ class Interpreter(GraphBuilding):
         return Unknown(name)
 
     def _eval_Integer(self, expr: cst.Integer, frame: Frame) -> Any:
-        return Const(ast.literal_eval(expr.value))
+        return _literal(expr.value)
 
     def _eval_Float(self, expr: cst.Float, frame: Frame) -> Any:
-        return Const(ast.literal_eval(expr.value))
+        return _literal(expr.value)
 
     def _eval_SimpleString(self, expr: cst.SimpleString, frame: Frame) -> Any:
-        try:
-            return Const(ast.literal_eval(expr.value))
-        except (ValueError, SyntaxError):
-            return Unknown("string")
+        return _literal(expr.value)
 
     def _eval_ConcatenatedString(self, expr: cst.ConcatenatedString, frame: Frame) -> Any:
         left, right = self.eval(expr.left, frame), self.eval(expr.right, frame)

@@ -25,6 +25,8 @@ from typing import Any
 
 import libcst as cst
 
+from bnlint.prefilter import names_bn
+
 MAX_MODULE_BYTES = 2 * 2**20  # a larger module stays opaque: tracing it would cost more than it tells
 _KEEP = 128  # parsed modules kept per process
 
@@ -116,7 +118,7 @@ class Project:
                 return None
             try:
                 data = path.read_bytes()
-                if not any(token in data for token in _TRACED_TOKENS):
+                if not names_bn(data):
                     return None  # no BN in it: tracing its code (utilities, I/O) cannot show one
                 tree = cst.parse_module(data)
             except (OSError, cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError,
@@ -138,10 +140,9 @@ class Project:
         return loaded
 
 
-# A project module is traced only when its text names a BN layer: a model's blocks do,
-# while the utilities a large package imports everywhere (saving, I/O, ops) do not, and
-# tracing those would cost many times the linted file's own analysis.
-_TRACED_TOKENS = (b"BatchNorm", b"batch_norm")
+# A project module is traced only when its code names a BN layer (``names_bn``): a model's
+# blocks do, while the utilities a large package imports everywhere (saving, I/O, ops) do
+# not, and tracing those would cost many times the linted file's own analysis.
 _LOADING: Any = object()
 _PARSED: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
 

@@ -15,6 +15,7 @@ from typing import Any
 import libcst as cst
 
 from bnlint.frontend import keras_api
+from bnlint.frontend.syntax_walk import calls_in
 from bnlint.frontend.values import Const, Ref
 
 # Methods and functions that load weights whatever object or module they are reached through.
@@ -32,13 +33,7 @@ def loads_trained_weights(module: cst.Module, source: str, resolve: Any) -> bool
     """
     if not any(token in source for token in _TOKENS):
         return False
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call) and _loads(node, resolve):
-            return True
-        stack.extend(node.children)
-    return False
+    return any(_loads(call, resolve) for call in calls_in(module, into_lambdas=True))
 
 
 def _loads(call: cst.Call, resolve: Any) -> bool:
