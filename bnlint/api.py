@@ -31,6 +31,7 @@ from bnlint.frontend import build_graphs
 from bnlint.frontend.project import LoadedModule, Project, imports_could_fire
 from bnlint.frontend.budget import file_budget
 from bnlint.graph import DataFormat, LayerGraph
+from bnlint.positions import positions_of
 from bnlint.prefilter import names_bn
 from bnlint.rule import Rule
 from bnlint.rules import ALL_RULES, CATALOG
@@ -278,7 +279,8 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     if project is not None:
         result.dependencies = {str(path): loaded.digest for path, loaded in project.used.items()}
     if found:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = positions_of(module, [node for _, finding in found.values()
+                                          for node in (finding.anchor, *(origin for origin, _ in finding.related))])
         elsewhere = _ImportedPositions(name, project)
         for key, (rule, finding) in found.items():
             if positions.get(finding.anchor) is None and elsewhere.place(finding.anchor) is not None:
