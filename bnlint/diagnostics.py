@@ -34,8 +34,9 @@ class Edit:
     """
 
     # set-keyword | remove-keyword | insert-layer-after | split-activation | move-layer-after | remove-layer
-    # | retap-argument. The layer edits (insert, split, move, remove) are written in the file's own
-    # style (a list element, a ``model.add`` line, ``x = Layer()(x)``, a ``self.<name>`` attribute).
+    # | retap-argument | replace-layer. The layer edits (insert, split, move, remove) are written in the
+    # file's own style (a list element, a ``model.add`` line, ``x = Layer()(x)``, a ``self.<name>``
+    # attribute); replace-layer constructs the Keras class ``value`` in the same call instead.
     kind: str
     target: Any
     keyword: str | None = None

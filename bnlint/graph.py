@@ -97,6 +97,9 @@ class LayerNode:
     # For a BN layer: the names bound where it was constructed (locals, ``self.<attr>``),
     # so that a rule can tell whether a differently named value was at hand.
     scope_names: frozenset[str] = frozenset()
+    # For an Input: it stands for the states an RNN cell's ``call`` receives from the
+    # previous time step (its label is the parameter's name).
+    recurrent_state: bool = False
 
     @property
     def family(self) -> Family:
@@ -129,6 +132,11 @@ class ModuleFacts:
     unapplied_layers: list[LayerNode] = field(default_factory=list)
     # What the module's training code does around its models (bnlint.training).
     training: TrainingFacts = field(default_factory=TrainingFacts)
+    # An import path that only Keras releases before 2.9 have (``keras.layers.recurrent``,
+    # ``keras.layers.embeddings``), or TensorFlow's own old copy of Keras
+    # (``tensorflow.python.keras``): the code is written for such a Keras. Empty when the
+    # imports do not tell.
+    old_keras_import: str = ""
 
 
 @dataclass

@@ -29,6 +29,7 @@ class Family(enum.Enum):
     SCALE = "scale"  # a per-channel or scalar affine map with no other effect
     EMBEDDING = "embedding"
     RECURRENT = "recurrent"
+    MASK = "mask"  # marks padded time steps for the layers after it (Masking)
     MODEL = "model"  # a whole sub-model whose insides are not traced
     UNKNOWN = "unknown"
 
@@ -110,6 +111,8 @@ CATALOG: dict[str, OpInfo] = {
     "GRU": OpInfo(Family.RECURRENT),
     "SimpleRNN": OpInfo(Family.RECURRENT),
     "Bidirectional": OpInfo(Family.RECURRENT),
+    "RNN": OpInfo(Family.RECURRENT),
+    "Masking": OpInfo(Family.MASK),
     "Model": OpInfo(Family.MODEL),
     "Unknown": OpInfo(Family.UNKNOWN),
 }

@@ -11,6 +11,7 @@ from .bn005_bias_before_bn import BiasBeforeBn
 from .bn006_momentum_convention import MomentumConvention
 from .bn007_frozen_base_training import FrozenBaseTraining
 from .bn009_small_batch import SmallBatch
+from .bn012_bn_in_recurrence import BnInRecurrence
 from .bn014_tf1_bn_training import Tf1BnTraining
 from .bn015_training_flag import TrainingFlag
 from .bn016_epsilon_port import EpsilonPort
@@ -24,8 +25,8 @@ from .bn904_not_built import NotBuilt
 
 ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
                               BiasBeforeBn(), MomentumConvention(), FrozenBaseTraining(), SmallBatch(),
-                              Tf1BnTraining(), TrainingFlag(), EpsilonPort(), BnInGpCritic(), SwappedBnArguments(),
-                              AbsorbableScale())
+                              BnInRecurrence(), Tf1BnTraining(), TrainingFlag(), EpsilonPort(), BnInGpCritic(),
+                              SwappedBnArguments(), AbsorbableScale())
 # Rules only ``--dynamic`` reports, from the built model: no static check, never in a static run's rule list.
 DYNAMIC_RULES: tuple[Rule, ...] = (BuiltAxisMismatch(), UncheckedRank(), UnseenBnLayer(), NotBuilt())
 # Every rule a user can select, list and read about.

@@ -543,6 +543,34 @@ def _replace_layer(src: Source, edit: Edit, changes: Changes) -> None:
     changes.shared.add(id(call))
 
 
+# ------------------------------------------------------------------ replacing a layer's class
+
+def _replace_layer(src: Source, edit: Edit, changes: Changes) -> None:
+    """Construct another Keras layer class in the same call (``BatchNormalization()`` -> ``LayerNormalization()``).
+
+    The keywords the new class lacks are the rule's to remove; positional arguments
+    after the first are refused, since what each position means depends on the class.
+    """
+    call = edit.target
+    if not isinstance(call, cst.Call) or not edit.value or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        raise Refused("the layer is not constructed by a call the fixer can edit")
+    last = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+    if not last[:1].isupper():
+        raise Refused("the layer is built by a function, not by a class the fixer can swap")
+    bound = src.top_level_names.get(root_name(call.func) or "")
+    if bound != "import" and not (bound is None and src.star_imports_layers):
+        raise Refused("the layer's class is not one the file imports from Keras")
+    if any(arg.star for arg in call.args):
+        raise Refused("the call spreads *args or **kwargs, which may hold arguments the new layer lacks")
+    if sum(1 for arg in call.args if arg.keyword is None) > 1:
+        raise Refused("the call passes arguments by position after the first, and positions differ between the classes")
+    spelled, imported = layer_class(src, edit.value)
+    need_import(changes, imported)
+    changes.replace[id(call.func)] = cst.parse_expression(spelled)
+    changes.exclusive.add(id(call.func))
+    changes.shared.add(id(call))
+
+
 _HANDLERS = {
     "set-keyword": _set_keyword,
     "remove-keyword": _remove_keyword,
@@ -551,5 +579,6 @@ _HANDLERS = {
     "move-layer-after": _move_after,
     "retap-argument": _retap,
     "remove-layer": _remove,
+    "replace-layer": _replace_layer,
     "replace-layer": _replace_layer,
 }

@@ -15,6 +15,7 @@ import libcst as cst
 
 from bnlint.frontend.custom_layers import methods, scale_shape
 from bnlint.frontend.interpreter import Frame, Interpreter
+from bnlint.frontend.keras_release import old_keras_import
 from bnlint.frontend.models import split_by_model
 from bnlint.frontend.project import Project
 from bnlint.frontend.training_facts import training_facts
@@ -66,6 +67,7 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     facts.unapplied_layers = unapplied_norm_layers(interpreter, graphs, source if source is not None else module.code)
     facts.training = training_facts(module, interpreter.globals, source)
     facts.training.bn_builders = _builders_of_bn_models(module, entries)
+    facts.old_keras_import = old_keras_import(module)
     if not graphs and (facts.unapplied_layers or facts.training):
         graphs = [LayerGraph("<module>")]  # rules about layer arguments and training code still run
     for graph in graphs:

@@ -57,6 +57,10 @@ POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Wrappers, and the arguments of their wrapped layer that shape their output.
+_WRAPPED_ARGUMENTS: dict[str, tuple[str, ...]] = {"Bidirectional": ("return_sequences",)}
+
+
 class GraphBuilding:
     """The graph-recording half of the Interpreter (a mixin: it shares the interpreter's state)."""
 
@@ -193,6 +197,7 @@ class GraphBuilding:
                        style: str | None = None, site: Any = None, global_format: DataFormat | None = None,
                        scope_names: frozenset[str] = frozenset()) -> Any:
         args = self.layer_arguments(arguments, positional_names)
+        self._wrapped_arguments(op, arguments, args)
         info = ops.info(op)
         data_format = self._layer_format(args, global_format or self.data_format)
         if op == "Activation" and args.get("activation") is not None and args["activation"].known:
@@ -229,6 +234,15 @@ class GraphBuilding:
                 self.graph.connect(node.id, act.id, 0, None)
                 result = Tensor(frozenset({act.id}))
         return result
+
+    def _wrapped_arguments(self, op: str, arguments: Arguments, args: dict[str, Value]) -> None:
+        """A wrapper's output follows some arguments of the layer it wraps: the node gets them too."""
+        wrapped = arguments.positional[0] if arguments.positional else arguments.keywords.get("layer")
+        if not isinstance(wrapped, LayerObject):
+            return
+        for name in _WRAPPED_ARGUMENTS.get(op, ()):
+            if name in wrapped.arguments.keywords and name not in args:
+                args[name] = self.to_value(wrapped.arguments.keywords[name], wrapped.arguments.keyword_exprs.get(name))
 
     def layer_arguments(self, arguments: Arguments, positional_names: tuple[str, ...]) -> dict[str, Value]:
         args: dict[str, Value] = {}

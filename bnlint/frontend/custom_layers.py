@@ -4,13 +4,16 @@ A class that subclasses a Keras layer *is* that layer to the graph
 (``class FrozenBN(layers.BatchNormalization)``). A class whose ``call`` only
 multiplies its input by a weight or constant (and perhaps adds one) is a scale
 op: the Caffe-port ``Scale`` layer that duplicates BN's own gamma and beta.
-Any other Keras layer subclass is traced into: its ``__init__`` and ``call``.
+Any other Keras layer subclass is traced into: its ``__init__`` and ``call``;
+of an RNN cell, the parameter of ``call`` that receives the previous step's states.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import libcst as cst
+
+from bnlint.frontend.syntax_walk import subnodes
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,65 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
     return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
+
+
+def state_parameter(cls: cst.ClassDef) -> str | None:
+    """The parameter of ``call`` that receives the previous time step's states, when the class is an RNN cell.
+
+    Keras's cell protocol: a ``state_size`` (a class attribute, a property, or ``self.state_size = ...``
+    in a method) and a ``call(inputs, states, ...)`` returning ``output, new_states``, which
+    ``keras.layers.RNN`` runs once per time step on the states the step before returned. (The RNN
+    layer itself has a ``state_size`` too, but its ``call`` returns the outputs.)
+    """
+    found = methods(cls)
+    call = found.get("call")
+    if call is None:
+        return None
+    params = [*call.params.posonly_params, *call.params.params]
+    if len(params) < 3 or not _returns_output_and_states(call) or not _has_state_size(cls, found):
+        return None
+    return params[2].name.value
+
+
+def _returns_output_and_states(function: cst.FunctionDef) -> bool:
+    """A ``return a, b`` of exactly two values in the function's own body (not in a nested function)."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            value = node.value
+            if isinstance(value, cst.Tuple) and len(value.elements) == 2 \
+                    and not any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return True
+        elif not isinstance(node, (cst.BaseExpression, cst.FunctionDef, cst.ClassDef)):
+            stack.extend(subnodes(node))
+    return False
+
+
+def _has_state_size(cls: cst.ClassDef, found: dict[str, cst.FunctionDef]) -> bool:
+    if "state_size" in found:
+        return True
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                    [small.target] if isinstance(small, cst.AnnAssign) else []
+                if any(isinstance(t, cst.Name) and t.value == "state_size" for t in targets):
+                    return True
+    for method in found.values():
+        stack: list[cst.CSTNode] = [method.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.AssignTarget, cst.AnnAssign)):
+                target = node.target
+                if isinstance(target, cst.Attribute) and target.attr.value == "state_size" \
+                        and isinstance(target.value, cst.Name) and target.value.value == "self":
+                    return True
+            if isinstance(node, cst.BaseExpression):
+                continue  # no statement inside an expression (lambdas aside) sets an attribute
+            stack.extend(subnodes(node))
+    return False
 
 
 _ALLOWED_OPS = (cst.Multiply, cst.Add, cst.Subtract)

@@ -43,6 +43,7 @@ from bnlint.frontend.values import (
     Seq,
     SequentialModel,
     Tensor,
+    TensorList,
     Unknown,
     Weight,
     is_tensor,
@@ -251,6 +252,7 @@ class Interpreter(GraphBuilding):
         self._start_entry(cls.name.value)
         instance = Instance(cls)
         found = custom_layers.methods(cls)
+        states = custom_layers.state_parameter(cls)
 
         def body() -> None:
             self.stack.append(cls)
@@ -260,6 +262,11 @@ class Interpreter(GraphBuilding):
                     continue
                 frame = Frame(dict(self.globals), instance)
                 self._bind_entry_parameters(method, frame, skip_self=True)
+                if name == "call" and states is not None:
+                    # An RNN cell: ``call`` runs once per time step on the states the step before returned.
+                    node = self.graph.add_node("Input", label=states, data_format=DataFormat.UNKNOWN,
+                                               recurrent_state=True)
+                    frame.vars[states] = TensorList(frozenset({node.id}))
                 self.exec_block(_body(method), frame)
                 if name == "call":
                     self._mark_outputs(frame.returns)
@@ -834,6 +841,8 @@ class Interpreter(GraphBuilding):
                 return Const(base.value[key.value])
             except Exception:
                 return Unknown("index")
+        if isinstance(base, TensorList):
+            return Tensor(base.nodes)  # ``states[0]``: one of the states
         if is_tensor(base):
             return self.opaque_node([base], expr, "Unknown")
         return Unknown("subscript")
@@ -1328,6 +1337,8 @@ def _truth(value: Any) -> bool | None:
 
 
 def _unpack(value: Any, count: int) -> list[Any]:
+    if isinstance(value, TensorList):
+        return [Tensor(value.nodes) for _ in range(count)]  # ``h_prev, c_prev = states``
     if isinstance(value, Seq) and len(value.items) == count:
         return list(value.items)
     if isinstance(value, Const) and isinstance(value.value, (tuple, list)) and len(value.value) == count:

@@ -79,6 +79,12 @@ class Tensor:
     nodes: frozenset[int]
 
 
+@dataclass(frozen=True)
+class TensorList(Tensor):
+    """Tensors whose number is unknown, held as one (an RNN cell's ``states``): an item taken
+    by index or by unpacking is a tensor of the same nodes."""
+
+
 @dataclass
 class Seq:
     """A list or tuple whose elements are known one by one."""
