@@ -376,3 +376,85 @@ def test_cli_padded_sequences_are_info_and_do_not_fail_the_run(tmp_path):
     assert "modern.py" not in run.stdout
     run = bnlint("--isolated", "--select", "BN012", "--fail-on", "info", old, cwd=tmp_path)
     assert run.returncode == 1
+
+
+def test_one_bn_on_both_paths_is_one_finding_with_its_fix():
+    # LayerNormalization is right on the input path too: the fix may change both uses.
+    source = """
+    from tensorflow.keras import layers
+
+
+    class SharedNormCell(layers.Layer):
+        def __init__(self, units):
+            super().__init__()
+            self.state_size = units
+            self.norm = layers.BatchNormalization()  # expect: BN012 warning
+            self.kernel = layers.Dense(units)
+            self.recurrent = layers.Dense(units)
+
+        def call(self, inputs, states):
+            x = self.norm(self.kernel(inputs))
+            h = self.norm(self.recurrent(states[0]))
+            return x + h, [x + h]
+    """
+    assert_findings(source, "BN012")
+    [finding] = lint(source, "BN012")
+    assert finding.fix is not None and "fix_refused" not in finding.extra
+    assert "self.norm = layers.LayerNormalization()" in fixed_text(source, select=["BN012"])
+
+
+def test_a_bn_helper_shared_with_a_cnn_gets_no_fix():
+    # The helper's BN also normalizes conv features elsewhere, where BN is right.
+    source = """
+    import keras
+    from keras import layers
+
+
+    def norm():
+        return layers.BatchNormalization()  # expect: BN012 warning
+
+
+    class HelperCell(layers.Layer):
+        def __init__(self, units):
+            super().__init__()
+            self.state_size = units
+            self.recurrent = layers.Dense(units)
+            self.norm = norm()
+
+        def call(self, inputs, states):
+            h = self.norm(self.recurrent(states[0]) + inputs)
+            return h, [h]
+
+
+    def build_cnn():
+        inputs = keras.Input((32, 32, 3))
+        x = layers.Conv2D(16, 3, use_bias=False)(inputs)
+        x = norm()(x)
+        return keras.Model(inputs, layers.ReLU()(x))
+    """
+    assert_findings(source, "BN012")
+    [finding] = lint(source, "BN012")
+    assert finding.fix is None and "shared" in finding.extra["fix_refused"]
+
+
+def test_a_tf1_batch_normalization_call_in_a_cell_is_reported_but_not_swapped():
+    source = """
+    import tensorflow as tf
+
+
+    class Tf1StyleCell(tf.keras.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.state_size = units
+            self.recurrent = tf.keras.layers.Dense(units)
+
+        def call(self, inputs, states, training=False):
+            h = self.recurrent(states[0])
+            h = tf.compat.v1.layers.batch_normalization(h, training=training)  # expect: BN012 warning
+            return tf.tanh(h + inputs), [h]
+    """
+    assert_findings(source, "BN012")
+    outcome = fix(source, select=["BN012"])
+    assert not outcome.changed
+    [refused] = [d for d in outcome.remaining if d.code == "BN012"]
+    assert "function" in refused.extra["fix_refused"]
