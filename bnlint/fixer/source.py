@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider
 
+from bnlint.frontend.syntax_walk import all_subnodes, parents_of
 from bnlint.graph import LayerGraph, LayerNode
 
 
@@ -17,7 +17,7 @@ class Refused(Exception):
 class Source:
     def __init__(self, module: cst.Module, graphs: list[LayerGraph]) -> None:
         self.module = module
-        self.parents = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+        self.parents = parents_of(module)
         self.graphs = graphs
         self.by_origin: dict[int, list[tuple[LayerGraph, LayerNode]]] = {}
         for graph in graphs:
@@ -74,7 +74,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(all_subnodes(current))
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -18,6 +18,7 @@ from bnlint.frontend.interpreter import Frame, Interpreter
 from bnlint.frontend.keras_release import old_keras_import
 from bnlint.frontend.models import split_by_model
 from bnlint.frontend.project import Project
+from bnlint.frontend.syntax_walk import all_subnodes
 from bnlint.frontend.training_facts import training_facts
 from bnlint.frontend.unapplied import unapplied_norm_layers
 from bnlint.frontend.weights_loading import loads_trained_weights
@@ -107,4 +108,4 @@ def _classes_in(function: cst.FunctionDef) -> Iterator[cst.ClassDef]:
             continue  # its methods' own classes are rare enough to leave out
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseExpression)):
             continue  # no class statement inside a simple statement
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(list(all_subnodes(node))))

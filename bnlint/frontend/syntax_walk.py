@@ -17,6 +17,7 @@ import libcst as cst
 _FORMATTING = ("whitespace", "lpar", "rpar", "comma", "dot", "equal", "semicolon", "colon", "newline", "indent",
                "leading_lines", "lines_after_decorators", "header", "footer", "star", "operator", "asynchronous")
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_ALL_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _fields(node_type: type) -> tuple[str, ...]:
@@ -49,3 +50,30 @@ def calls_in(root: cst.CSTNode, into_lambdas: bool = False) -> Iterator[cst.Call
         if isinstance(node, cst.Call):
             yield node
         stack.extend(reversed(list(subnodes(node))))
+
+
+def all_subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every child of the node, formatting included: ``CSTNode.children`` without its visitor."""
+    names = _ALL_FIELDS.get(type(node))
+    if names is None:
+        names = _ALL_FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(type(node)))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def parents_of(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node under ``root`` -> its parent, as LibCST's ``ParentNodeProvider`` gives them."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in all_subnodes(node):
+            parents[child] = node
+            stack.append(child)
+    return parents
