@@ -119,10 +119,21 @@ def test_insert_in_functional_code_reassigns_the_name():
         from keras import layers
         def build(inputs):
             x = layers.Conv2D(8, 3, name="c1")(inputs)  # first conv
-            x = layers.BatchNormalization()(x)
-            x = layers.Activation("relu")(x)
+            x = layers.BatchNormalization(name="c1_bn")(x)
+            x = layers.Activation("relu", name="c1_relu")(x)
             return layers.Flatten()(x)
         """)
+
+
+def test_new_layers_of_a_named_layer_get_names_of_their_own_unless_taken():
+    result = edit("""
+        from keras import layers
+        def build(inputs):
+            x = layers.Conv2D(8, 3, activation='elu', name='c1')(inputs)
+            return layers.Flatten(name='c1_bn')(x)
+        """, insert_bn())
+    # The file's quotes; "c1_bn" is the Flatten's already, so the BN stays unnamed.
+    assert "    x = layers.BatchNormalization()(x)\n    x = layers.Activation('elu', name='c1_elu')(x)\n" in result
 
 
 def test_insert_in_a_helper_goes_into_the_helper_once():

@@ -20,6 +20,7 @@ from bnlint.fixer.source import Refused, Source, root_name, walk
 from bnlint.fixer.spelling import NewImport, bn_axis, layer_class
 from bnlint.frontend.interpreter import POSITIONAL_PARAMETERS
 from bnlint.graph import LayerGraph, LayerNode
+from bnlint.ops import Family
 
 _LINEAR = ("None", "'linear'", '"linear"')
 
@@ -190,6 +191,8 @@ def _activation_argument(src: Source, call: cst.Call) -> cst.Arg | None:
     Refused when the activation is passed by position before other positional
     arguments: they would need to become keywords to drop it.
     """
+    if any(node.family is Family.ACTIVATION for _, node in src.nodes_for(call)):
+        return None  # ``Activation("relu")`` is the activation itself: nothing to split out of it
     for arg in call.args:
         if _is_kw(arg, "activation"):
             return None if src.code(arg.value) in _LINEAR else arg
@@ -214,7 +217,27 @@ def _split_out(src: Source, call: cst.Call, changes: Changes) -> _NewLayer | Non
     spelled, imported = layer_class(src, "Activation")
     need_import(changes, imported)
     _keyword(src, call, "activation", None, changes)
-    return _NewLayer(f"{spelled}({src.code(arg.value)})", "act", trailing_comment(arg), arg)
+    value = arg.value.evaluated_value if isinstance(arg.value, cst.SimpleString) else None
+    name = _derived_name(src, call, value if isinstance(value, str) and value.isidentifier() else "act")
+    named = f", {name}" if name else ""
+    return _NewLayer(f"{spelled}({src.code(arg.value)}{named})", "act", trailing_comment(arg), arg)
+
+
+def _derived_name(src: Source, call: cst.Call, suffix: str) -> str | None:
+    """``name="block1_conv1_bn"`` for a layer added next to ``Conv2D(..., name="block1_conv1")``, in its spelling.
+
+    None when the layer has no literal name, or the new one is already written in the file.
+    """
+    arg = next((a for a in call.args if _is_kw(a, "name")), None)
+    if arg is None or not isinstance(arg.value, cst.SimpleString) or not isinstance(arg.value.evaluated_value, str):
+        return None
+    literal = arg.value
+    new = f"{literal.evaluated_value}_{suffix}"
+    if not new.isidentifier() or new in src.strings():
+        return None
+    src.reserved_strings.add(new)
+    equal = src.code(arg.equal) if isinstance(arg.equal, cst.AssignEqual) else "="
+    return f"name{equal}{literal.prefix}{literal.quote}{new}{literal.quote}"
 
 
 def trailing_comment(arg: cst.Arg) -> cst.Comment | None:
@@ -240,7 +263,11 @@ def _insert_after(src: Source, edit: Edit, changes: Changes) -> None:
     spelled, imported = layer_class(src, new_layer.func.value)
     need_import(changes, imported)
     suffix = "bn" if new_layer.func.value == "BatchNormalization" else new_layer.func.value.lower()
-    layers = [_NewLayer(_with_class(src, new_layer, spelled), suffix)]
+    code = _with_class(src, new_layer, spelled)
+    name = None if any(_is_kw(a, "name") for a in new_layer.args) else _derived_name(src, origin, suffix)
+    if name:
+        code = f"{code[:-1]}{', ' if new_layer.args else ''}{name})"
+    layers = [_NewLayer(code, suffix)]
     if edit.placement == "before-activation":
         activation = _split_out(src, origin, changes)
         if activation is not None:
@@ -255,10 +282,11 @@ def _split_activation(src: Source, edit: Edit, changes: Changes) -> None:
     origin = edit.target
     if not isinstance(origin, cst.Call):
         raise Refused("the layer is not constructed by a call the fixer can edit")
-    at = origin
+    at, named_after = origin, None
     if edit.anchor is not None and edit.anchor is not origin:
         at = edit.anchor
         (site, _, _), (anchor, _, _) = _one_site(src, origin, "layer"), _one_site(src, at, "layer after it")
+        named_after = site.owner or None  # ``self.conv1_act``: still the conv's activation
         if site.kind == "element" and anchor.kind == "element":
             if src.parent(site.node) is not src.parent(anchor.node):
                 raise Refused("the layers are in different lists")
@@ -267,7 +295,7 @@ def _split_activation(src: Source, edit: Edit, changes: Changes) -> None:
             raise Refused("the layers are applied in different functions or blocks")
     activation = _split_out(src, origin, changes)
     if activation is not None:
-        _add_layers(src, at, [activation], changes)
+        _add_layers(src, at, [activation], changes, named_after)
 
 
 def _one_site(src: Source, origin: Any, what: str) -> tuple[_Site, LayerGraph, LayerNode]:
@@ -294,8 +322,13 @@ def _with_class(src: Source, call: cst.Call, spelled: str) -> str:
     return spelled + src.module.code_for_node(call)[len(call.func.value):]
 
 
-def _add_layers(src: Source, origin: cst.Call, layers: list[_NewLayer], changes: Changes) -> None:
-    """The new layers, in order, right after each place ``origin``'s layer is applied, in that place's style."""
+def _add_layers(src: Source, origin: cst.Call, layers: list[_NewLayer], changes: Changes,
+                named_after: str | None = None) -> None:
+    """The new layers, in order, right after each place ``origin``'s layer is applied, in that place's style.
+
+    In a subclassed model the new attributes are named after ``named_after`` (``self.conv1``),
+    else after the layer they follow.
+    """
     sites = _sites(src, origin, "layer")
     if len(sites) > 1 and any(s.kind == "attribute" for s, _, _ in sites):
         raise Refused("the layer object is applied in several places; a new layer after it would be shared")
@@ -316,7 +349,8 @@ def _add_layers(src: Source, origin: cst.Call, layers: list[_NewLayer], changes:
         else:
             base = site.owner.rsplit(".", 1)
             prefix = base[0] + "." if len(base) == 2 else ""
-            attribute_names = [_fresh_attribute(src, site.definition, base[-1], layer.suffix) for layer in layers]
+            stem = (named_after or site.owner).rsplit(".", 1)[-1]
+            attribute_names = [_fresh_attribute(src, site.definition, stem, layer.suffix) for layer in layers]
             definitions = [_statement(src, f"{prefix}{name} = {layer.code}", layer.comment)
                            for name, layer in zip(attribute_names, layers)]
             changes.after.setdefault(id(site.definition), []).extend(definitions)
@@ -543,34 +577,6 @@ def _replace_layer(src: Source, edit: Edit, changes: Changes) -> None:
     changes.shared.add(id(call))
 
 
-# ------------------------------------------------------------------ replacing a layer's class
-
-def _replace_layer(src: Source, edit: Edit, changes: Changes) -> None:
-    """Construct another Keras layer class in the same call (``BatchNormalization()`` -> ``LayerNormalization()``).
-
-    The keywords the new class lacks are the rule's to remove; positional arguments
-    after the first are refused, since what each position means depends on the class.
-    """
-    call = edit.target
-    if not isinstance(call, cst.Call) or not edit.value or not isinstance(call.func, (cst.Name, cst.Attribute)):
-        raise Refused("the layer is not constructed by a call the fixer can edit")
-    last = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
-    if not last[:1].isupper():
-        raise Refused("the layer is built by a function, not by a class the fixer can swap")
-    bound = src.top_level_names.get(root_name(call.func) or "")
-    if bound != "import" and not (bound is None and src.star_imports_layers):
-        raise Refused("the layer's class is not one the file imports from Keras")
-    if any(arg.star for arg in call.args):
-        raise Refused("the call spreads *args or **kwargs, which may hold arguments the new layer lacks")
-    if sum(1 for arg in call.args if arg.keyword is None) > 1:
-        raise Refused("the call passes arguments by position after the first, and positions differ between the classes")
-    spelled, imported = layer_class(src, edit.value)
-    need_import(changes, imported)
-    changes.replace[id(call.func)] = cst.parse_expression(spelled)
-    changes.exclusive.add(id(call.func))
-    changes.shared.add(id(call))
-
-
 _HANDLERS = {
     "set-keyword": _set_keyword,
     "remove-keyword": _remove_keyword,
@@ -579,6 +585,5 @@ _HANDLERS = {
     "move-layer-after": _move_after,
     "retap-argument": _retap,
     "remove-layer": _remove,
-    "replace-layer": _replace_layer,
     "replace-layer": _replace_layer,
 }

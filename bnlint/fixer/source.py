@@ -26,6 +26,8 @@ class Source:
                     self.by_origin.setdefault(id(node.origin), []).append((graph, node))
         self.names = {n.value for n in _walk(module) if isinstance(n, cst.Name)}
         self.reserved: set[str] = set()
+        self.reserved_strings: set[str] = set()  # layer names (``name="..."``) new code has taken
+        self._strings: set[str] | None = None
         self.top_level_names = _top_level_bindings(module)
         self.imports = [s for s in module.body if _is_import(s)]
         # ``from keras.layers import *``: every Keras layer class is a bare name here.
@@ -60,6 +62,13 @@ class Source:
 
     def nodes_for(self, origin: Any) -> list[tuple[LayerGraph, LayerNode]]:
         return self.by_origin.get(id(origin), [])
+
+    def strings(self) -> set[str]:
+        """Every string literal's value in the file, and the layer names new code has taken."""
+        if self._strings is None:
+            self._strings = {n.evaluated_value for n in _walk(self.module)
+                             if isinstance(n, cst.SimpleString) and isinstance(n.evaluated_value, str)}
+        return self._strings | self.reserved_strings
 
     def fresh_name(self, base: str) -> str:
         name, n = base, 2

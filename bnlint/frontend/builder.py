@@ -61,6 +61,27 @@ POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
 _WRAPPED_ARGUMENTS: dict[str, tuple[str, ...]] = {"Bidirectional": ("return_sequences",)}
 
 
+def callee_name(expr: cst.CSTNode) -> str:
+    """How the code names a layer bnlint does not know: ``InstanceNormalization`` for
+    ``tfa.layers.InstanceNormalization()(x)``, ``norm1`` for ``self.norm1(x)``; "Unknown" for other expressions."""
+    func = expr
+    while isinstance(func, cst.Call):
+        func = func.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) and func is not expr else "Unknown"
+
+
+def _written_layer(site: Any) -> cst.CSTNode:
+    """The layer expression of a Sequential list element or a ``model.add(layer)`` line."""
+    if isinstance(site, cst.Element):
+        return site.value
+    if isinstance(site, cst.SimpleStatementLine) and site.body and isinstance(site.body[0], cst.Expr) \
+            and isinstance(site.body[0].value, cst.Call) and site.body[0].value.args:
+        return site.body[0].value.args[0].value
+    return cst.Name("Unknown")
+
+
 class GraphBuilding:
     """The graph-recording half of the Interpreter (a mixin: it shares the interpreter's state)."""
 
@@ -109,11 +130,12 @@ class GraphBuilding:
                                    conditional=self.conditional > 0)
         return Tensor(frozenset({node.id}))
 
-    def opaque_node(self, inputs: Iterable[Any], expr: cst.CSTNode, op: str) -> Any:
+    def opaque_node(self, inputs: Iterable[Any], expr: cst.CSTNode, op: str, label: str | None = None) -> Any:
         tensors = [t for t in (self.as_tensor(v) if is_tensor(v) else None for v in inputs) if t is not None]
         if not tensors:
             return Unknown(op)
-        node = self.graph.add_node(op, origin=expr, site=self.statement, label=op, conditional=self.conditional > 0)
+        label = label or (callee_name(expr) if op == "Unknown" else op)
+        node = self.graph.add_node(op, origin=expr, site=self.statement, label=label, conditional=self.conditional > 0)
         for slot, tensor in enumerate(tensors):
             for source in sorted(tensor.nodes):
                 self.graph.connect(source, node.id, slot, expr)
@@ -184,7 +206,8 @@ class GraphBuilding:
                 elif isinstance(layer, (SequentialModel, Instance, FunctionalModel)):
                     current = self.apply_callable(layer, current, model.origin)
                 else:
-                    current = self.opaque_node([current], model.origin or cst.Name("model"), "Unknown")
+                    current = self.opaque_node([current], model.origin or cst.Name("model"), "Unknown",
+                                               label=callee_name(_written_layer(site)))
             finally:
                 self.statement = saved
         model.applied = True
