@@ -51,6 +51,9 @@ class Settings:
     extend_select: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
     dropout_threshold: float = 0.2
+    # BN008/BN017: where a BN goes relative to its layer's activation (the team's convention).
+    bn_position: str = "pre-activation"  # pre-activation | post-activation | consistent
+    min_conv_stack: int = 4  # BN017: the fewest convs in a row that make a deep stack
     image_data_format: str | None = None  # channels_last | channels_first | None (Keras default)
     max_file_size: int = 2 * 1024 * 1024
     # --dynamic: per-file time limit (s), device, memory cap (MiB), the input shape of models
@@ -154,10 +157,11 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 # would let a config promise a check that never runs.
 KNOWN_KEYS = (
     "select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "fail-on",
-    "dropout-threshold", "image-data-format", "max-file-size",
+    "dropout-threshold", "image-data-format", "max-file-size", "bn-position", "min-conv-stack",
     "dynamic-timeout", "dynamic-device", "dynamic-memory-limit", "dynamic-input-shape", "dynamic-entry",
 )
 DYNAMIC_DEVICES = ("auto", "cpu", "gpu")
+BN_POSITIONS = ("pre-activation", "post-activation", "consistent")
 
 
 def apply_config(settings: Settings, table: Mapping[str, Any], path: Path) -> Settings:
@@ -196,6 +200,10 @@ def apply_config(settings: Settings, table: Mapping[str, Any], path: Path) -> Se
         settings.image_data_format = check.choice("image-data-format", table["image-data-format"], DATA_FORMATS)
     if "max-file-size" in table:
         settings.max_file_size = check.integer("max-file-size", table["max-file-size"], 1)
+    if "bn-position" in table:
+        settings.bn_position = check.choice("bn-position", table["bn-position"], BN_POSITIONS)
+    if "min-conv-stack" in table:
+        settings.min_conv_stack = check.integer("min-conv-stack", table["min-conv-stack"], 2)
     if "dynamic-timeout" in table:
         settings.dynamic_timeout = check.seconds("dynamic-timeout", table["dynamic-timeout"])
     if "dynamic-device" in table:

@@ -315,9 +315,19 @@ def test_max_file_size_from_config(tmp_path: Path) -> None:
 
 
 def test_options_of_rules_bnlint_does_not_have_are_unknown_keys(tmp_path: Path) -> None:
-    for key, value in (("bn-position", "post-activation"), ("min-conv-stack", 2), ("small-batch-threshold", 4)):
+    for key, value in (("small-batch-threshold", 4),):
         with pytest.raises(ConfigError, match=f"'{key}': unknown key"):
             apply_config(Settings(), {key: value}, tmp_path / "bnlint.toml")
+
+
+def test_placement_options_are_read_and_checked(tmp_path: Path) -> None:
+    settings = apply_config(Settings(), {"bn-position": "consistent", "min-conv-stack": 6}, tmp_path / "bnlint.toml")
+    assert (settings.bn_position, settings.min_conv_stack) == ("consistent", 6)
+    assert (Settings().bn_position, Settings().min_conv_stack) == ("pre-activation", 4)
+    with pytest.raises(ConfigError, match="'bn-position': invalid value 'pre_activation' .*did you mean 'pre-activation'"):
+        apply_config(Settings(), {"bn-position": "pre_activation"}, tmp_path / "bnlint.toml")
+    with pytest.raises(ConfigError, match="'min-conv-stack': must be at least 2, got 1"):
+        apply_config(Settings(), {"min-conv-stack": 1}, tmp_path / "bnlint.toml")
 
 
 def _codes(stdout: str) -> set[str]:

@@ -106,7 +106,31 @@ def build(inputs):
     return x
 """
 
-# For each key: the files of a project, and a config line that changes what a run on it reports.
+MIXED_ORDER = """\
+from keras import layers
+
+def build(inputs):
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(32, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    return x
+"""
+
+THREE_CONVS = """\
+import keras
+from keras import layers
+
+def build(inputs):
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(10)(layers.Flatten()(x)))
+"""
+
+# For each key: the files of a project, and a config line that changes what a run on it reports
+# (after the lines both runs share, for an option of an off-by-default rule).
 KEY_EFFECTS = {
     "select": ({"m.py": AXIS_MODEL}, 'select = ["BN003"]'),
     "ignore": ({"m.py": AXIS_MODEL}, 'ignore = ["BN001"]'),
@@ -118,6 +142,8 @@ KEY_EFFECTS = {
     "dropout-threshold": ({"m.py": MIXED_MODEL}, "dropout-threshold = 0.6"),
     "image-data-format": ({"m.py": CONV_THEN_BN}, 'image-data-format = "channels_first"'),
     "max-file-size": ({"m.py": AXIS_MODEL}, "max-file-size = 10"),
+    "bn-position": ({"m.py": MIXED_ORDER}, 'bn-position = "post-activation"', 'extend-select = ["BN008"]'),
+    "min-conv-stack": ({"m.py": THREE_CONVS}, "min-conv-stack = 3", 'extend-select = ["BN017"]'),
 }
 
 
@@ -131,12 +157,13 @@ def test_every_accepted_key_has_an_effect_below() -> None:
 
 @pytest.mark.parametrize("key", sorted(KEY_EFFECTS))
 def test_every_accepted_key_changes_what_a_run_reports(tmp_path: Path, key: str) -> None:
-    files, line = KEY_EFFECTS[key]
+    files, line, *shared = KEY_EFFECTS[key]
     for name, source in files.items():
         write(tmp_path / name, source)
-    write(tmp_path / "pyproject.toml", "[tool.bnlint]\n")
+    base = "[tool.bnlint]\n" + "".join(f"{common}\n" for common in shared)
+    write(tmp_path / "pyproject.toml", base)
     plain = bnlint(".", "--no-cache", cwd=tmp_path)
-    write(tmp_path / "pyproject.toml", ("" if line.startswith("[") else "[tool.bnlint]\n") + line + "\n")
+    write(tmp_path / "pyproject.toml", (base if not line.startswith("[") else "") + line + "\n")
     configured = bnlint(".", "--no-cache", cwd=tmp_path)
     assert configured.returncode in (0, 1), configured.stderr
     assert (configured.returncode, configured.stdout) != (plain.returncode, plain.stdout), key

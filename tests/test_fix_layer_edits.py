@@ -256,14 +256,14 @@ def test_split_activation_after_a_bn_in_every_style():
                     x = self.conv(x)
                     x = self.bn(x)
                     return x
-            """, "        self.bn = layers.BatchNormalization()\n        self.bn_act = layers.Activation(\"relu\")\n"),
+            """, "        self.bn = layers.BatchNormalization()\n        self.conv_act = layers.Activation(\"relu\")\n"),
     }
     for style, (source, expected) in cases.items():
         result = edit(source, split_after_bn)
         assert expected in result, style
         assert 'activation="relu"' not in result, style
     subclass = edit(cases["subclass"][0], split_after_bn)
-    assert "        x = self.bn(x)\n        x = self.bn_act(x)\n        return x\n" in subclass
+    assert "        x = self.bn(x)\n        x = self.conv_act(x)\n        return x\n" in subclass
 
 
 def test_split_activation_after_a_layer_of_another_function_is_refused():
