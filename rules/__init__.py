@@ -12,7 +12,10 @@ from .bn006_momentum_convention import MomentumConvention
 from .bn007_frozen_base_training import FrozenBaseTraining
 from .bn008_activation_order import ActivationOrder
 from .bn009_small_batch import SmallBatch
+from .bn010_bn_on_output import BnOnOutput
+from .bn011_stacked_normalization import StackedNormalization
 from .bn012_bn_in_recurrence import BnInRecurrence
+from .bn013_bn_as_input_standardization import BnAsInputStandardization
 from .bn014_tf1_bn_training import Tf1BnTraining
 from .bn015_training_flag import TrainingFlag
 from .bn016_epsilon_port import EpsilonPort
@@ -27,7 +30,8 @@ from .bn904_not_built import NotBuilt
 
 ALL_RULES: tuple[Rule, ...] = (AxisMismatch(), RedundantScale(), DropoutVarianceShift(), UnetEncoderMissingBn(),
                               BiasBeforeBn(), MomentumConvention(), FrozenBaseTraining(), ActivationOrder(),
-                              SmallBatch(), BnInRecurrence(), Tf1BnTraining(), TrainingFlag(), EpsilonPort(),
+                              SmallBatch(), BnOnOutput(), StackedNormalization(), BnInRecurrence(),
+                              BnAsInputStandardization(), Tf1BnTraining(), TrainingFlag(), EpsilonPort(),
                               MissingNormalization(), BnInGpCritic(), SwappedBnArguments(), AbsorbableScale())
 # Rules only ``--dynamic`` reports, from the built model: no static check, never in a static run's rule list.
 DYNAMIC_RULES: tuple[Rule, ...] = (BuiltAxisMismatch(), UncheckedRank(), UnseenBnLayer(), NotBuilt())

@@ -38,6 +38,8 @@ model = keras.Sequential([
     layers.Conv2D(32, 3, use_bias=False),
     layers.BatchNormalization(axis=-1),
     layers.Activation("sigmoid"),
+    layers.Flatten(),
+    layers.Dense(10),
 ])
 """
 

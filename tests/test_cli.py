@@ -42,6 +42,8 @@ model = keras.Sequential([
     layers.Conv2D(32, 3, data_format="channels_first", use_bias=False),
     layers.BatchNormalization(axis=1),
     layers.Activation("sigmoid"),
+    layers.Flatten(),
+    layers.Dense(10),
 ])
 """
 

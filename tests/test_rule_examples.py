@@ -35,8 +35,8 @@ def test_off_by_default_examples_are_silent_under_the_default_selection():
 
 def test_every_rule_is_documented_and_distinct():
     codes = [rule.code for rule in ALL_RULES]
-    assert codes == ["BN001", "BN002", "BN003", "BN004", "BN005", "BN006", "BN007", "BN008", "BN009", "BN012",
-                     "BN014", "BN015", "BN016", "BN017", "BN018", "BN019", "BN020"]
+    assert codes == ["BN001", "BN002", "BN003", "BN004", "BN005", "BN006", "BN007", "BN008", "BN009", "BN010",
+                     "BN011", "BN012", "BN013", "BN014", "BN015", "BN016", "BN017", "BN018", "BN019", "BN020"]
     assert len({rule.name for rule in ALL_RULES}) == len(ALL_RULES)
     for rule in ALL_RULES:
         assert rule.bad.expect >= 1 and rule.good.expect == 0
