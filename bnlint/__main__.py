@@ -1,3 +1,3 @@
-from bnlint.cli import main
+from bnlint.launch import main
 
 raise SystemExit(main())

@@ -69,18 +69,19 @@ def select_rules(settings: Settings) -> list[Rule]:
 def lint_paths(paths: Iterable[str], settings: Settings, *, jobs: int = 1, cache: ResultCache | None = None,
                progress: Callable[[int, int], None] | None = None,
                annotate: Callable[[FileResult], None] | None = None,
-               ) -> Iterator[FileResult]:
+               visited: list[str] | None = None) -> Iterator[FileResult]:
     """Lint every file under ``paths``, in discovery order whatever ``jobs`` is.
 
     ``jobs`` > 1 lints files that need a parse in worker processes; their results (and
     cached ones) carry fixes without LibCST targets: ``Edit.describe`` data only.
     ``cache`` skips files linted before; ``progress(done, total)`` hears of each file;
-    ``annotate(result)``, a module-level function, adds to each fresh result where it is
+    ``visited`` collects the folders whose listing was read; ``annotate(result)``, a module-level function, adds to each fresh result where it is
     linted, before it is cached, while the result still holds its parsed module and graphs.
     """
     from bnlint import workers  # workers imports this module
 
-    files = discover(list(paths), exclude=settings.exclude_patterns(), force_exclude=settings.force_exclude)
+    files = discover(list(paths), exclude=settings.exclude_patterns(), force_exclude=settings.force_exclude,
+                     visited=visited)
     yield from workers.lint_files(files, settings, select_rules(settings), jobs=jobs, cache=cache,
                                   progress=progress, annotate=annotate)
 

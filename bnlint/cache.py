@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import stat
@@ -56,6 +57,7 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self.last_dependencies: dict[str, str] = {}
 
     def entry_path(self, path: Path | str, variant: str = "") -> Path:
         """Where the entry of ``path`` lives; ``variant`` names what an annotated run adds to results."""
@@ -63,15 +65,18 @@ class ResultCache:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
     def get(self, path: Path | str, digest: str, variant: str = "") -> tuple[list[Diagnostic], bool] | None:
-        """The cached ``(diagnostics, parsed)`` of ``path`` whose content hashes to ``digest``, or None."""
+        """The cached ``(diagnostics, parsed)`` of ``path`` whose content hashes to ``digest``, or None.
+
+        ``last_dependencies`` is then the project modules that result traced into."""
         try:
-            entry = json.loads(_read_entry(self.entry_path(path, variant)))
+            entry = json.loads(read_entry(self.entry_path(path, variant)))
             if entry["digest"] != digest:
                 raise LookupError("stale")
             for dependency, expected in entry.get("dependencies", {}).items():
-                if content_digest(_read_entry(Path(dependency))) != expected:
+                if content_digest(read_entry(Path(dependency))) != expected:
                     raise LookupError("an imported project module changed")
             found = [_load_diagnostic(item, str(path)) for item in entry["diagnostics"]], bool(entry["parsed"])
+            self.last_dependencies = {str(k): str(v) for k, v in entry.get("dependencies", {}).items()}
         except Exception:  # noqa: BLE001 - absent, stale or damaged in any way (deep JSON: RecursionError)
             self.misses += 1  # lint the file again; its new entry replaces this one
             return None
@@ -115,12 +120,10 @@ def code_fingerprint() -> str:
     """
     global _code_fingerprint
     if _code_fingerprint is None:
-        import bnlint
-        import bnlint.rules
-
         parts = [__version__, f"{sys.version_info[0]}.{sys.version_info[1]}", _libcst_version()]
-        for package in (bnlint, bnlint.rules):
-            for folder in package.__path__:
+        for package in ("bnlint", "bnlint.rules"):
+            spec = importlib.util.find_spec(package)  # where it lies, without importing the rules
+            for folder in (spec.submodule_search_locations or []) if spec is not None else []:
                 for directory, dirnames, filenames in os.walk(folder):
                     dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
                     for name in sorted(filenames):
@@ -154,7 +157,7 @@ def _prepare(root: Path) -> None:
 MAX_ENTRY_BYTES = 16 * 2**20
 
 
-def _read_entry(path: Path) -> bytes:
+def read_entry(path: Path) -> bytes:
     """The bytes of the entry at ``path``; OSError unless it is a regular file of at most MAX_ENTRY_BYTES.
 
     Opened without blocking and without following a final symlink, and checked

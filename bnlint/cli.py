@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from bnlint import __version__
+from bnlint.arguments import build_parser, split_codes, split_globs
 from bnlint.fixer import command as fix_command
 from bnlint.api import select_rules
 from bnlint.cache import ResultCache, default_cache_dir
@@ -28,9 +29,9 @@ from bnlint.dynamic import missing_extra as dynamic_extra_missing
 from bnlint.dynamic import runner as dynamic_runner
 from bnlint.rules import BY_CODE
 from bnlint.workers import ProgressLine, default_jobs
-from bnlint import graph_command, noqa, stdin
+from bnlint import graph_command, noqa, replay, stdin
 from bnlint.config import Settings
-from bnlint.diagnostics import Diagnostic
+from bnlint.diagnostics import FILE_PROBLEM_CODES, Diagnostic
 from bnlint.discovery import discover
 from bnlint.output import settings as settings_output
 from bnlint.output import RuleInfo
@@ -39,84 +40,6 @@ RENDERERS = {
     "text": text_output.render, "full": full_output.render, "json": json_output.render,
     "sarif": sarif_output.render, "github": github_output.render, "junit": junit_output.render,
 }
-
-
-def _codes(values: list[str] | None) -> list[str]:
-    return [code.strip().upper() for value in values or [] for code in value.split(",") if code.strip()]
-
-
-def _globs(values: list[str]) -> list[str]:
-    return [glob.strip() for value in values for glob in value.split(",") if glob.strip()]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bnlint",
-        description="Lint BatchNormalization usage in Keras / TensorFlow model code.",
-        epilog="Other commands: 'bnlint rule CODE' explains a rule; 'bnlint rules' lists them all; "
-               "'bnlint graph PATHS' shows the layer graphs it builds.",
-    )
-    parser.add_argument("paths", nargs="*", default=["."], help="files or folders to lint (default: .)")
-    parser.add_argument("--select", action="append", metavar="CODES",
-                        help="comma-separated codes or prefixes to enable; ALL enables every rule")
-    parser.add_argument("--ignore", action="append", metavar="CODES", help="codes or prefixes to disable")
-    parser.add_argument("--extend-select", action="append", metavar="CODES",
-                        help="codes or prefixes to enable on top of the selection (e.g. BN900)")
-    parser.add_argument("--exclude", action="append", metavar="GLOBS",
-                        help="comma-separated globs of files and folders to skip (replaces the config's)")
-    parser.add_argument("--extend-exclude", action="append", metavar="GLOBS",
-                        help="globs to skip on top of 'exclude'")
-    parser.add_argument("--config", metavar="PATH",
-                        help="the config file to use (bnlint.toml or pyproject.toml), instead of searching for one")
-    parser.add_argument("--isolated", action="store_true", help="ignore every config file")
-    parser.add_argument("--output-format", choices=list(RENDERERS), default="text")
-    parser.add_argument("--statistics", action="store_true", help="print how many findings of each code, not each finding")
-    color = parser.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_const", const=True, default=None,
-                       help="colour the output even when it is not a terminal")
-    color.add_argument("--no-color", dest="color", action="store_const", const=False,
-                       help="never colour the output (also: the NO_COLOR environment variable)")
-    parser.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
-                        help="lowest severity that makes the exit code 1 (default: warning)")
-    parser.add_argument("--dropout-threshold", type=float, default=None, metavar="RATE",
-                        help="BN003: lowest dropout rate reported (default: 0.2)")
-    parser.add_argument("--image-data-format", choices=["channels_last", "channels_first"], default=None,
-                        help="the global Keras image data format the code runs under (default: Keras's own)")
-    parser.add_argument("--fix", action="store_true", help="apply the safe fixes and write the files")
-    parser.add_argument("--unsafe-fixes", action="store_true",
-                        help="also apply (with --fix / --diff) or count as fixable the unsafe fixes")
-    parser.add_argument("--diff", action="store_true",
-                        help="print the fixes as a unified diff and write nothing (exit 1 when there are any)")
-    parser.add_argument("--show-fixes", action="store_true", help="with --fix, list the findings that were fixed")
-    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                        help="lint in N processes (default: one per CPU core)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
-    parser.add_argument("--cache-dir", metavar="DIR",
-                        help="where to keep the result cache (default: .bnlint_cache in the project root)")
-    parser.add_argument("--stdin-filename", metavar="PATH",
-                        help="with '-' as the path: the file standard input stands for (its config, "
-                             "per-file-ignores and excludes apply; a .ipynb name reads a notebook)")
-    parser.add_argument("--force-exclude", action="store_true",
-                        help="apply the excludes to files named on the command line too (pre-commit passes every file)")
-    parser.add_argument("--exit-zero", action="store_true",
-                        help="exit 0 even when findings are left (usage and internal errors still exit 2)")
-    parser.add_argument("--exit-non-zero-on-fix", action="store_true",
-                        help="with --fix, exit 1 when a file was changed, even if no finding is left")
-    parser.add_argument("--add-noqa", action="store_true",
-                        help="add a '# noqa: CODE' comment to every line with a finding, and write the files")
-    parser.add_argument("--show-settings", action="store_true",
-                        help="print the settings this run would use (config file, rules, options), then exit")
-    parser.add_argument("--show-files", action="store_true", help="print the files this run would lint, then exit")
-    parser.add_argument("--dynamic", action="store_true",
-                        help="also import each file and build its models with Keras to confirm or refute the "
-                             "findings (runs the files' code; needs bnlint[dynamic])")
-    parser.add_argument("--dynamic-timeout", type=float, default=None, metavar="SECONDS",
-                        help="--dynamic: time limit per file (default: 60)")
-    parser.add_argument("--dynamic-device", choices=["auto", "cpu", "gpu"], default=None,
-                        help="--dynamic: build on the GPU, the CPU, or the GPU when TensorFlow sees one (default)")
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks of internal errors")
-    parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return graph_command.main(args[1:])
         if args[:1] == ["check"]:
             args = args[1:]
-        return check(build_parser().parse_args(args))
+        return check(build_parser().parse_args(args), args)
     except ConfigError as error:
         print(f"bnlint: error: {error}", file=sys.stderr)
         return 2
@@ -149,23 +72,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def check(options: argparse.Namespace) -> int:
+def check(options: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     reads_stdin = options.paths == [stdin.PATH]
     if options.stdin_filename is not None and not reads_stdin:
         raise ConfigError("--stdin-filename needs '-' as the only path")
     config_paths = [options.stdin_filename or "."] if reads_stdin else options.paths
     settings = load_settings(config_paths, config=options.config, isolated=options.isolated)
-    settings.select = _codes(options.select)
-    settings.extend_select = _codes(options.extend_select)
-    settings.ignore = _codes(options.ignore)
+    # Computed from the config file's settings alone, as the replay that reads it does.
+    record = replay.record_path(options, settings, argv) if argv and replay.replayable(options) else None
+    settings.select = split_codes(options.select)
+    settings.extend_select = split_codes(options.extend_select)
+    settings.ignore = split_codes(options.ignore)
     if options.fail_on is not None:
         settings.fail_on = Severity.parse(options.fail_on)
     if options.image_data_format is not None:
         settings.image_data_format = options.image_data_format
     if options.exclude is not None:
-        settings.exclude = _globs(options.exclude)
+        settings.exclude = split_globs(options.exclude)
     if options.extend_exclude is not None:
-        settings.extend_exclude += _globs(options.extend_exclude)
+        settings.extend_exclude += split_globs(options.extend_exclude)
     if options.dropout_threshold is not None:
         if not 0 <= options.dropout_threshold <= 1:
             raise ConfigError("--dropout-threshold must be between 0 and 1")
@@ -199,10 +124,11 @@ def check(options: argparse.Namespace) -> int:
     diagnostics = []
     internal_errors = 0
     linted = []
+    visited: list[str] = []
     results = fix_command.fix(options.paths, settings, options.unsafe_fixes, fixed) if options.fix else \
         (fix_command.lint_with_fix_previews if options.output_format in ("full", "sarif")
          else fix_command.lint_with_fixability)(options.paths, settings, jobs=options.jobs or default_jobs(),
-                                                cache=cache, progress=progress)
+                                                cache=cache, progress=progress, visited=visited)
     results_seen = []
     for result in results:
         results_seen.append(result)
@@ -232,7 +158,12 @@ def check(options: argparse.Namespace) -> int:
         render = statistics_output.render_json if options.output_format == "json" else statistics_output.render
     else:
         render = RENDERERS[options.output_format]
-    sys.stdout.write(render(diagnostics, context))
+    output = render(diagnostics, context)
+    sys.stdout.write(output)
+    if record is not None and cache is not None and code != 2 and \
+            not any(d.code in FILE_PROBLEM_CODES for d in diagnostics):
+        depended = [*visited, *linted, *(path for r in results_seen for path in r.dependencies)]
+        replay.write_record(record, output, code, depended)
     if options.fix and options.show_fixes:
         sys.stdout.write(fix_command.show_fixes(fixed))
     sys.stdout.flush()

@@ -15,12 +15,14 @@ SKIPPED_DIRS = frozenset({
 SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
-def discover(paths: list[str], exclude: list[str] | None = None, force_exclude: bool = False) -> Iterator[Path]:
+def discover(paths: list[str], exclude: list[str] | None = None, force_exclude: bool = False,
+             visited: list[str] | None = None) -> Iterator[Path]:
     """Python files and notebooks under ``paths``.
 
     A file named explicitly is linted even when ``exclude`` matches it, unless
     ``force_exclude``: tools such as pre-commit pass every file by name, and the
-    config's excludes must still hold for them.
+    config's excludes must still hold for them. ``visited`` collects every folder
+    whose listing decided what was found (``bnlint.replay`` stamps them).
     """
     patterns = exclude or []
     seen: set[str] = set()  # real paths: ``a.py`` and ``/abs/a.py`` (or a link to it) are one file
@@ -29,7 +31,7 @@ def discover(paths: list[str], exclude: list[str] | None = None, force_exclude: 
         if force_exclude and is_excluded(root, patterns):
             continue
         if root.is_dir():
-            found = sorted(_walk(root, patterns))
+            found = sorted(_walk(root, patterns, visited))
         else:
             found = [root]  # missing or unreadable: the engine reports it
         for path in found:
@@ -39,7 +41,7 @@ def discover(paths: list[str], exclude: list[str] | None = None, force_exclude: 
                 yield path
 
 
-def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
+def _walk(root: Path, patterns: list[str], visited: list[str] | None = None) -> Iterator[Path]:
     """The Python files under ``root``, and each folder that could not be listed.
 
     A folder that cannot be entered is yielded itself: the engine reports it as
@@ -52,6 +54,9 @@ def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
             if failed is not None:
                 yield Path(failed)
         base = Path(directory)
+        if visited is not None:
+            # A folder left out for its ``pyvenv.cfg`` comes back when that file goes: stamp it too.
+            visited.extend([directory, *(os.path.join(directory, d) for d in dirnames)])
         dirnames[:] = [
             d for d in dirnames
             if d not in SKIPPED_DIRS and not d.endswith(".egg-info")

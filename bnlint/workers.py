@@ -96,7 +96,7 @@ def _lookup(cache: ResultCache | None, path: Path, digest: str, variant: str) ->
     if found is None:
         return None
     diagnostics, parsed = found
-    return api.FileResult(str(path), diagnostics, parsed=parsed)
+    return api.FileResult(str(path), diagnostics, parsed=parsed, dependencies=cache.last_dependencies)
 
 
 def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultCache | None,

@@ -211,11 +211,14 @@ def test_a_mistyped_code_on_the_command_line_is_exit_2(tmp_path: Path) -> None:
 # -------------------------------------------------------------- progress line
 
 def _slow_model(path: Path) -> None:
-    lines = ["from keras import layers, Sequential", "model = Sequential(["]
-    for i in range(1200):  # a few seconds of analysis: well past the one-second mark on any machine
-        lines += [f"    layers.Conv2D({i % 64 + 1}, 3, padding='same'),", "    layers.BatchNormalization(),",
-                  "    layers.ReLU(),"]
-    write(path, "\n".join([*lines, "])"]) + "\n")
+    lines = ["from keras import layers, Sequential"]
+    for k in range(3):  # a few seconds of analysis: well past the one-second mark on any machine
+        lines.append(f"model{k} = Sequential([")
+        for i in range(1200):
+            lines += [f"    layers.Conv2D({i % 64 + 1}, 3, padding='same'),", "    layers.BatchNormalization(),",
+                      "    layers.ReLU(),"]
+        lines.append("])")
+    write(path, "\n".join(lines) + "\n")
 
 
 def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
