@@ -145,6 +145,10 @@ class LayerGraph:
     # The function, class or method whose trace built it ("<module>" for the module body):
     # module facts about training code tie to models through it.
     entry: str = ""
+    # The model the graph is, when the code builds one: its ``name=``, else the function that
+    # builds it (``keras.Model(...)``, a ``Sequential``), or the ``keras.Model`` subclass. Empty
+    # for a block traced on its own: a helper function, a ``keras.layers.Layer`` subclass.
+    model: str = ""
     nodes: list[LayerNode] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     outputs: set[int] = field(default_factory=set)
@@ -195,7 +199,7 @@ class LayerGraph:
         Nodes are copied, so a rule reading one model never sees another's layers;
         their origin handles stay the same objects, so findings still point at the source.
         """
-        part = LayerGraph(name, entry=self.entry, facts=self.facts)
+        part = LayerGraph(name, entry=self.entry, model=self.model, facts=self.facts)
         renumber: dict[int, int] = {}
         for node in self.nodes:
             if node.id in node_ids:

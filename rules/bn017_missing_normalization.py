@@ -29,20 +29,21 @@ class MissingNormalization(Rule):
     tokens = (b"Conv", b"conv")
     doc = """
 ## What it does
-Finds a model whose longest chain of convolutions has at least `min-conv-stack`
-(default 4) of them, that has no normalization layer anywhere (no BatchNormalization,
-LayerNormalization, GroupNormalization, no layer whose name says it normalizes, such
-as `InstanceNormalization`, `SpectralNormalization` or a custom `PixelNorm`), and
-that is a plain stack: no merge (a residual `Add`, a U-Net or Inception
-`concatenate`), no sub-model whose insides are not traced. One finding per model,
-at its first conv. This answers the common question "where do I add
-BatchNormalization to my VGG16?".
+Finds a model (a `keras.Model(...)`, a `Sequential`, a `keras.Model` subclass; not a
+block traced on its own, such as a helper function that builds no model or a
+`keras.layers.Layer` subclass, whose model may normalize elsewhere) whose longest
+chain of convolutions has at least `min-conv-stack` (default 4) of them, that has no
+normalization layer anywhere (no BatchNormalization, LayerNormalization,
+GroupNormalization, no layer whose name says it normalizes, such as
+`InstanceNormalization`, `SpectralNormalization` or a custom `PixelNorm`), and that is
+a plain stack: no merge (a residual `Add`, a U-Net or Inception `concatenate`), no
+sub-model whose insides are not traced. One finding per model, at its first conv.
+This answers the common question "where do I add BatchNormalization to my VGG16?".
 
 Not reported: a residual network (trained without normalization on purpose, as
 Fixup or NFNets are), a U-Net (BN004's), a model whose name (or its builder's) says
-it is a GAN critic or discriminator, or, in a module that computes a gradient
-penalty, a model the code does not show to be another than the critic (WGAN-GP
-drops BN from the critic on purpose; BN018).
+it is a GAN critic or discriminator, or the critic a module differentiates for a
+gradient penalty (WGAN-GP drops BN from the critic on purpose; BN018).
 
 ## Why is this bad?
 A deep stack of convolutions without normalization is slow to train and sensitive to
@@ -116,8 +117,8 @@ def build_model():
 """, expect=0)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
-        if any(_normalizes(n) or n.family in (Family.MERGE, Family.MODEL) for n in graph.nodes) \
-                or _is_critic(graph):
+        if not graph.model or _is_critic(graph) \
+                or any(_normalizes(n) or n.family in (Family.MERGE, Family.MODEL) for n in graph.nodes):
             return
         depth = _conv_depth(graph)
         if depth < settings.min_conv_stack:
@@ -147,15 +148,11 @@ def _normalizes(node: LayerNode) -> bool:
 
 
 def _is_critic(graph: LayerGraph) -> bool:
-    """A GAN critic or discriminator: by its name, or the module differentiates it for a gradient penalty.
-
-    A penalty's critic is known by the function or class that builds it; a model whose own
-    builder is not known (traced from the module's body) may be that critic, and is left alone.
-    """
-    names = f"{graph.name} {graph.entry}".lower()
+    """A GAN critic or discriminator: by its name, or the module differentiates it for a gradient penalty."""
+    names = f"{graph.model} {graph.name} {graph.entry}".lower()
     if "discriminator" in names or "critic" in names:
         return True
-    return any(not p.built_by or p.built_by in (graph.entry, graph.name) or graph.entry == "<module>"
+    return any(not p.built_by or p.built_by in (graph.model, graph.entry, graph.name)
                for p in graph.facts.training.penalties)
 
 

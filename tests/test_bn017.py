@@ -153,6 +153,28 @@ def test_residual_networks_and_unets_are_not_plain_stacks():
     assert lint(unet, "BN017") == []
 
 
+def test_a_block_traced_on_its_own_is_not_a_model():
+    # A head layer or a tower function: the model they end up in may normalize elsewhere (RetinaNet's
+    # heads have no normalization on purpose, its backbone has BN).
+    assert lint("""
+        import keras
+        from keras import layers
+        class Head(keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.convs = [layers.Conv2D(256, 3, padding="same", activation="relu") for _ in range(4)]
+                self.out = layers.Conv2D(9, 3, padding="same")
+            def call(self, x):
+                for conv in self.convs:
+                    x = conv(x)
+                return self.out(x)
+        def tower(x):
+            for filters in (32, 32, 64, 64):
+                x = layers.Conv2D(filters, 3, activation="relu")(x)
+            return x
+        """, "BN017") == []
+
+
 def test_gan_discriminators_and_critics_are_left_alone():
     for name in ("build_discriminator", "make_critic"):
         assert lint(PLAIN.replace("def build", f"def {name}").format(extra="pass"), "BN017") == [], name

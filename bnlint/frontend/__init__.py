@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.frontend import keras_api
 from bnlint.frontend.custom_layers import methods, scale_shape
 from bnlint.frontend.interpreter import Frame, Interpreter
 from bnlint.frontend.keras_release import old_keras_import
@@ -21,6 +22,7 @@ from bnlint.frontend.project import Project
 from bnlint.frontend.syntax_walk import all_subnodes
 from bnlint.frontend.training_facts import training_facts
 from bnlint.frontend.unapplied import unapplied_norm_layers
+from bnlint.frontend.values import LocalClass, Ref
 from bnlint.frontend.weights_loading import loads_trained_weights
 from bnlint.graph import DataFormat, LayerGraph, ModuleFacts
 
@@ -48,6 +50,8 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
         if {"__init__", "call", "build"} & found.keys():
             graph = interpreter.run_class(stmt)
             graph.entry = stmt.name.value
+            if _is_model_class(interpreter, stmt):
+                graph.model = stmt.name.value
             entries.append((id(stmt), split_by_model(graph, interpreter.models), set(interpreter.inlined)))
         for name, method in found.items():
             if name not in _MODEL_METHODS:  # a test or a ``get_model``: it may build models of its own
@@ -81,6 +85,19 @@ def _builders_of_bn_models(module: cst.Module, entries: list[tuple[int, list[Lay
     names = {id(stmt): stmt.name.value for stmt in module.body if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))}
     return frozenset(names[entry_id] for entry_id, parts, _ in entries if entry_id in names and any(
         node.op == "BatchNormalization" for graph in parts for node in graph.nodes))
+
+
+def _is_model_class(interpreter: Interpreter, cls: cst.ClassDef, depth: int = 0) -> bool:
+    """``cls`` subclasses ``keras.Model`` (directly or through the module's own classes)."""
+    for base in cls.bases:
+        value = interpreter.eval(base.value, Frame(interpreter.globals))
+        if isinstance(value, Ref):
+            entry = keras_api.resolve(value.qualname)
+            if entry is not None and entry.kind == "model":
+                return True
+        elif isinstance(value, LocalClass) and depth < 8 and _is_model_class(interpreter, value.node, depth + 1):
+            return True
+    return False
 
 
 # The methods a class entry runs in order; every other method is an entry of its own.

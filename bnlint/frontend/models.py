@@ -28,6 +28,8 @@ def split_by_model(graph: LayerGraph, spans: list[ModelSpan]) -> list[LayerGraph
     An entry that builds one model (or none) stays one graph: nothing to keep apart.
     """
     spans = [s for s in spans if s.outputs]
+    if spans and not graph.model:
+        graph.model = spans[0].name or graph.name
     if len(spans) < 2:
         return [graph]
     extents = [(span, graph.ancestors(set(span.outputs), stop=span.inputs)) for span in spans]
@@ -45,9 +47,13 @@ def split_by_model(graph: LayerGraph, spans: list[ModelSpan]) -> list[LayerGraph
         covered |= members
         names[span.name] = names.get(span.name, 0) + 1
         name = span.name if names[span.name] == 1 else f"{span.name}#{names[span.name]}"
-        parts.append(graph.subgraph(name, members, set(span.outputs)))
+        part = graph.subgraph(name, members, set(span.outputs))
+        part.model = span.name or name
+        parts.append(part)
     outside = {n.id for n in graph.nodes if n.id not in covered and n.op not in ("Input", "Unknown")}
     if outside:
         members = graph.ancestors(outside)
-        parts.append(graph.subgraph(graph.name, members, graph.outputs & members))
+        rest = graph.subgraph(graph.name, members, graph.outputs & members)
+        rest.model = ""  # layers outside every model the code builds
+        parts.append(rest)
     return parts
