@@ -400,3 +400,11 @@ def test_vgg16_post_activation_from_the_config(tmp_path):
     text = target.read_text()
     assert text.count('activation="relu", name="block1_conv1")(inputs)\n    x = layers.BatchNormalization(') == 1
     assert "Activation(" not in text and text.count("BatchNormalization(") == 14
+
+
+def test_the_readme_shows_the_real_vgg16_rewrite():
+    command = "bnlint --select BN017 --diff --unsafe-fixes examples/vgg16.py"
+    shown = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n$ {command}\n", 1)[1].split("```", 1)[0]
+    run = bnlint(*command.split()[1:], "--no-cache", cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout == shown
