@@ -86,9 +86,7 @@ def build_regressor(train_features, num_features=13):
 """, expect=0)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
-        for bn in graph.by_op("BatchNormalization"):
-            if bn.conditional:
-                continue
+        for bn in graph.by_op("BatchNormalization"):  # one under a flag standardizes the input when it is on
             producers = graph.predecessors(bn)
             if len(producers) != 1 or producers[0].family is not Family.INPUT or not _raw_input(producers[0], bn):
                 continue

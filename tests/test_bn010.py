@@ -159,6 +159,21 @@ class Classifier(keras.Model):
         return self.probs(x)
 """
 
+# Under a flag the trace cannot decide, the BN is on the logits whenever it is there.
+OPTIONAL_HEAD_BN = """
+import keras
+from keras import layers
+
+
+def build(normalize_logits, num_classes=3):
+    inputs = keras.Input(shape=(8,))
+    if normalize_logits:
+        x = layers.BatchNormalization()(layers.Dense(num_classes)(inputs))  # expect: BN010 info @layers.BatchNormalization
+    else:
+        x = layers.Dense(num_classes)(inputs)
+    return keras.Model(inputs, layers.Softmax()(x))
+"""
+
 MULTI_OUTPUT = """
 import keras
 from keras import layers
@@ -172,7 +187,23 @@ model = keras.Model(inputs, [age, gender])
 """
 
 
+# Dropout before the softmax (where BN003's fix moves a dropout that fed this BN) is the identity at inference.
+DROPOUT_BEFORE_THE_SOFTMAX = """
+import keras
+from keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(64,)),
+    layers.Dense(10),
+    layers.BatchNormalization(),  # expect: BN010 info @layers.BatchNormalization
+    layers.Dropout(0.5),
+    layers.Softmax(),
+])
+"""
+
+
 @pytest.mark.parametrize("source", [
+    pytest.param(DROPOUT_BEFORE_THE_SOFTMAX, id="dropout-before-the-softmax"),
     pytest.param(SEQUENTIAL_REGRESSION, id="sequential-regression"),
     pytest.param(SEQUENTIAL_SOFTMAX, id="sequential-softmax"),
     pytest.param(MODEL_ADD, id="model-add"),
@@ -184,6 +215,7 @@ model = keras.Model(inputs, [age, gender])
     pytest.param(HELPER_ENDING_IN_A_PROBABILITY, id="helper-ending-in-a-probability"),
     pytest.param(SUBCLASS_MODEL, id="subclass-model"),
     pytest.param(MULTI_OUTPUT, id="multi-output"),
+    pytest.param(OPTIONAL_HEAD_BN, id="optional-head-bn"),
 ])
 def test_reported(source):
     assert_findings(source, "BN010")
@@ -287,21 +319,6 @@ def build(use_bn, num_classes=3):
     return keras.Model(inputs, layers.Softmax()(x))
 """
 
-# The BN exists only under a flag the trace cannot decide.
-OPTIONAL_HEAD_BN = """
-import keras
-from keras import layers
-
-
-def build(normalize_logits, num_classes=3):
-    inputs = keras.Input(shape=(8,))
-    if normalize_logits:
-        x = layers.BatchNormalization()(layers.Dense(num_classes)(inputs))
-    else:
-        x = layers.Dense(num_classes)(inputs)
-    return keras.Model(inputs, layers.Softmax()(x))
-"""
-
 # A model that outputs the raw scores and their normalized copy side by side.
 RAW_AND_NORMALIZED = """
 import keras
@@ -353,7 +370,6 @@ y = layers.Dense(4)(x)
     pytest.param(UNCALLED_BLOCKS, id="uncalled-blocks"),
     pytest.param(HIDDEN_ACTIVATION, id="hidden-activation"),
     pytest.param(OPTIONAL_BN, id="optional-bn"),
-    pytest.param(OPTIONAL_HEAD_BN, id="optional-head-bn"),
     pytest.param(RAW_AND_NORMALIZED, id="raw-and-normalized"),
     pytest.param(ALSO_USED_INSIDE, id="also-used-inside"),
     pytest.param(UNKNOWN_OP_AFTER, id="unknown-op-after"),
@@ -471,6 +487,38 @@ def test_with_bn005_the_head_keeps_its_bias(tmp_path):
     assert "logits = layers.Dense(num_classes)(x)\n" in text and "BatchNormalization()(logits)" not in text
     assert bnlint("--isolated", "--select", "BN005,BN010", "model.py", cwd=tmp_path).stdout.startswith(
         "All checks passed!")
+
+
+def test_with_bn003_the_output_bn_still_goes():
+    # BN003 moves a dropout that feeds the output BN to after it; BN010 then still removes the BN,
+    # and the head keeps its bias although BN005 reported it while the BN was there.
+    source = """
+    import keras
+    from keras import layers
+
+
+    def build(num_classes=10):
+        inputs = keras.Input(shape=(7, 7, 256))
+        x = layers.GlobalAveragePooling2D()(inputs)
+        x = layers.Dropout(0.5)(x)
+        x = layers.Dense(num_classes)(x)
+        x = layers.BatchNormalization()(x)
+        return keras.Model(inputs, layers.Activation("softmax")(x))
+    """
+    outcome = fix(source, select=[])
+    assert {d.code for d in outcome.found} == {"BN003", "BN005", "BN010"}
+    assert outcome.problem is None and not outcome.remaining
+    result = outcome.fixed.decode()
+    assert "BatchNormalization" not in result and "x = layers.Dense(num_classes)(x)\n" in result
+
+
+def test_fix_offered_for_a_builder_that_a_main_block_also_calls():
+    # The call under ``if __name__ == "__main__":`` traces the builder a second time, as an
+    # undecided branch: the finding holds in that use too, so the fix is right in every use.
+    source = textwrap.dedent(FUNCTIONAL) + '\n\nif __name__ == "__main__":\n    build().summary()\n'
+    [diagnostic] = lint(source, "BN010")
+    assert diagnostic.fix is not None and "fix_refused" not in diagnostic.extra
+    assert "BatchNormalization()(logits)" not in fixed(source)
 
 
 def test_checkpoint_note_where_the_file_loads_weights():

@@ -353,6 +353,34 @@ def test_fix_in_each_style():
     assert "self.bn1" not in subclass and "x = self.conv(x)\n        x = self.bn2(x, training=training)" in subclass
 
 
+def test_fix_offered_for_a_block_that_a_main_block_also_builds():
+    # The call under ``if __name__ == "__main__":`` traces the builder once more, as an undecided
+    # branch; the pair is stacked there too, so the fix is right in every use.
+    source = """
+    import keras
+    from keras import layers
+
+
+    def conv_bn(x, filters):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        return x
+
+
+    def build():
+        inputs = keras.Input(shape=(32, 32, 3))
+        x = layers.GroupNormalization(groups=4)(conv_bn(inputs, 16))
+        return keras.Model(inputs, layers.ReLU()(x))
+
+
+    if __name__ == "__main__":
+        build().summary()
+    """
+    [diagnostic] = lint(source, "BN011")
+    assert diagnostic.line == 8 and diagnostic.fix is not None and "fix_refused" not in diagnostic.extra
+    assert "BatchNormalization()" not in fixed(source)
+
+
 def test_checkpoint_note_where_the_file_loads_weights():
     source = textwrap.dedent(MODEL_ADD) + 'model.load_weights("mlp.weights.h5")\n'
     [diagnostic] = lint(source, "BN011")

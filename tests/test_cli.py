@@ -619,7 +619,8 @@ def test_examples_folder(tmp_path):
     for finding in found:
         by_file.setdefault(Path(finding["path"]).name, set()).add(finding["code"])
     for code, stem in [("BN001", "bn001_axis_mismatch"), ("BN002", "bn002_redundant_scale"),
-                       ("BN003", "bn003_dropout_variance_shift"), ("BN004", "bn004_unet_encoder_missing_bn")]:
+                       ("BN003", "bn003_dropout_variance_shift"), ("BN004", "bn004_unet_encoder_missing_bn"),
+                       ("BN010", "bn010_bn_on_output"), ("BN011", "bn011_stacked_normalization")]:
         assert code in by_file.get(f"{stem}.py", set()), (code, by_file)
         assert code not in by_file.get(f"{stem}_fixed.py", set()), (code, by_file)
     assert summary == f"Found {len(found)} problems." or summary.startswith(f"Found {len(found)} problems")

@@ -92,8 +92,8 @@ def test_unsafe_fixes_fix_everything_in_the_examples(project):
         shutil.copy(bad, project / bad.name)
     run = bnlint("--fix", "--unsafe-fixes", "--show-fixes", ".", cwd=project)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("Found 16 problems (16 fixed, 0 remaining).\n")
-    assert "Fixed 16 problems:" in run.stdout
+    assert run.stdout.startswith("Found 20 problems (20 fixed, 0 remaining).\n")
+    assert "Fixed 20 problems:" in run.stdout
 
 
 def test_diff_prints_and_writes_nothing(project):
