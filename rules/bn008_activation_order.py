@@ -94,7 +94,7 @@ def block(x):
 """, expect=0)
 
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
-        placed = [p for p in map(lambda bn: _placement(graph, bn), graph.by_op("BatchNormalization")) if p]
+        placed = [p for p in (_placement(graph, bn) for bn in graph.by_op("BatchNormalization")) if p]
         if not placed:
             return
         wanted, counts = settings.bn_position, Counter(p.order for p in placed)

@@ -233,16 +233,16 @@ def test_split_activation_after_a_bn_in_every_style():
             model.add(layers.Conv2D(8, 3, activation="relu"))
             model.add(layers.BatchNormalization())
             model.add(layers.Flatten())
-            """, "model.add(layers.Conv2D(8, 3))\nmodel.add(layers.BatchNormalization())\n"
-                 "model.add(layers.Activation(\"relu\"))\nmodel.add(layers.Flatten())\n"),
+            """, ("model.add(layers.Conv2D(8, 3))\nmodel.add(layers.BatchNormalization())\n"
+                  "model.add(layers.Activation(\"relu\"))\nmodel.add(layers.Flatten())\n")),
         "functional": ("""
             from keras import layers
             def build(inputs):
                 c = layers.Conv2D(8, 3, activation="relu")(inputs)
                 b = layers.BatchNormalization()(c)
                 return layers.Flatten()(b)
-            """, "    c = layers.Conv2D(8, 3)(inputs)\n    b = layers.BatchNormalization()(c)\n"
-                 "    b = layers.Activation(\"relu\")(b)\n    return layers.Flatten()(b)\n"),
+            """, ("    c = layers.Conv2D(8, 3)(inputs)\n    b = layers.BatchNormalization()(c)\n"
+                  "    b = layers.Activation(\"relu\")(b)\n    return layers.Flatten()(b)\n")),
         "subclass": ("""
             import keras
             from keras import layers

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from bnlint.fixer.source import Refused, Source, is_layers_module, enclosing, root_name, walk
+from bnlint.fixer.source import Refused, Source, enclosing, is_layers_module, root_name, walk
 from bnlint.graph import DataFormat, LayerNode
 from bnlint.ops import Family
 
