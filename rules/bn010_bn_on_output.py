@@ -34,11 +34,15 @@ its output: `Dense(num_classes) → BN → softmax`, `Dense(1) → BN` as a regr
 output, a generator's last `Conv2DTranspose → BN → tanh`. The BN is the output,
 or only an output activation (softmax, sigmoid, tanh), a `Reshape`/`Flatten`, a
 global pooling or a dropout follows it to the output. A BN under a flag
-(`if normalize_logits:`) is reported too: it is on the output whenever it is there. A model's output is what
-`keras.Model(inputs, outputs)` or the end of a `Sequential` makes one, in a model
-traced from its own `keras.Input`; the last tensor a helper function or a
-custom layer returns is a block's output and is judged only when it is a
-probability (softmax), which nothing but a loss follows.
+(`if normalize_logits:`) is reported too: it is on the output whenever it is
+there.
+
+A model's output is that of a model the code builds (`keras.Model(inputs,
+outputs)`, a `Sequential`, the `call` of a `keras.Model` subclass), or the end of
+a graph traced from its own `keras.Input`. What a helper function or a
+`keras.layers.Layer` subclass returns is a block's output that a caller may feed
+on: it is judged only when it is a probability (softmax), which nothing but a
+loss follows.
 
 Not reported: BN on the features *before* the last `Dense` (keras-io's
 EfficientNet head, `GlobalAveragePooling2D → BN → Dropout → Dense`); a backbone
@@ -54,16 +58,17 @@ current batch (Ioffe & Szegedy 2015, section 3), so a sample's prediction
 depends on the other samples in its batch, and at inference it is computed with
 moving averages instead. On a hidden layer the following layers absorb that
 noise; on the output it is the prediction itself, and the loss is computed on
-batch-standardized logits. A regression output is forced to zero mean and unit
-variance per batch before gamma and beta restore a scale, so a batch whose
-targets are all large or all small cannot be fitted in training. Radford et al.
+batch-standardized logits. In training, every batch's predictions have mean
+beta and standard deviation |gamma|, whatever the batch holds: a regression
+output cannot follow a batch whose targets are all large or all small. Radford et al.
 (DCGAN, 2016) found that BN on the generator's output layer made samples
 oscillate and training unstable, and leave it out; the Keras applications
 (ResNet, EfficientNet, MobileNet) end in a plain `Dense` classifier.
 
 ## Fix safety
 The fix removes the BN layer, so the last `Dense`/conv feeds the output
-activation directly. It is unsafe: it changes the model and its weights
+activation directly, and drops a `use_bias=False` from that layer: the BN's beta
+stood in for its bias. It is unsafe: it changes the model and its weights
 (checkpoints that hold the BN's gamma, beta and moving statistics no longer
 load). It is offered only where the BN is applied in one place, in a simple
 chain the fixer can rewire; a BN in a helper traced several times is removed
@@ -205,12 +210,13 @@ def _predicts(head: LayerNode) -> bool:
 
 
 def _traced_from_model_inputs(graph: LayerGraph, bn: LayerNode) -> bool:
-    """The BN's graph output is a model's: the end of a Sequential, or of a graph traced from keras.Input.
+    """The BN's graph output is a model's: the graph is a model the code builds (``keras.Model(...)``,
+    a ``Sequential``, a ``keras.Model`` subclass), or was traced from ``keras.Input`` to its end.
 
-    A function's parameter or a custom layer's ``call`` argument is a placeholder input
-    without a source: the tensor such a block returns may feed more layers in its caller.
+    A helper function's or a ``keras.layers.Layer``'s trace is a block: its return may feed
+    more layers in a caller, and its inputs are placeholders without a source.
     """
-    if bn.style in ("sequential-list", "model-add"):
+    if graph.model or bn.style in ("sequential-list", "model-add"):
         return True
     inputs = [graph.node(i) for i in graph.ancestors({bn.id}) if graph.node(i).family is Family.INPUT]
     return bool(inputs) and all(node.origin is not None for node in inputs)

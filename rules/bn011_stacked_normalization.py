@@ -19,7 +19,7 @@ _RENORMALIZING = ("BatchNormalization", "LayerNormalization", "GroupNormalizatio
 class StackedNormalization(Rule):
     code = "BN011"
     name = "stacked-normalization"
-    summary = "A BatchNormalization feeds another normalization layer directly: the second one undoes the first."
+    summary = "A BatchNormalization feeds another normalization layer directly, which standardizes it again."
     severity = Severity.INFO
     fix_safety = "unsafe"
     doc = """
@@ -30,7 +30,10 @@ the same axis, a `LayerNormalization`, a `GroupNormalization` or an
 `RMSNormalization`. The BN must feed that layer alone: a BN whose output is also
 used as it is (a residual branch, a model output) does work there and is not
 reported. Two applications of one layer object (a loop that applies the same BN
-to its own output) are not two layers and are not reported either.
+to its own output) are not two layers and are not reported either. A pair
+inside one branch of an undecided `if` is stacked whenever the branch runs and
+is reported; a BN under a flag (`if use_bn:`) before a normalization that is
+always there is not.
 
 `UnitNormalization` does not count: it projects each sample onto the unit
 sphere rather than standardizing it, and a BN before an L2 normalization is a

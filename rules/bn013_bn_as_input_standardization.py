@@ -26,11 +26,13 @@ after a `keras.Input`, or as the first layer of a `Sequential` that declares the
 input (`BatchNormalization(input_shape=...)`, or after a `keras.Input` element).
 Off by default: it is advice about preprocessing, not a defect.
 
-Not reported: a BN on a helper function's parameter or on a custom layer's
-`call` argument. Those are placeholders for whatever tensor a caller passes, and
-a block that begins with BN is the pre-activation residual design (He et al.,
-ResNet v2: BN → ReLU → conv), not input standardization. A Sequential with no
-declared input can be such a block too, and is not reported either.
+Not reported: a BN on a function's parameter or on a `call` argument, even of a
+function or a `keras.Model` subclass that builds a model. The graph holds such a
+tensor as a placeholder, as it holds any tensor it could not trace (an item of a
+dict of backbone features), and cannot tell which of them is the data: a block
+that begins with BN is the pre-activation residual design (He et al., ResNet v2:
+BN → ReLU → conv), not input standardization. A Sequential with no declared input
+can be such a block too, and is not reported either.
 
 ## Why is this bad?
 A BN on the input standardizes the data with the mean and variance of each
@@ -88,7 +90,9 @@ def build_regressor(train_features, num_features=13):
     def check(self, graph: LayerGraph, settings: Settings) -> Iterator[Finding]:
         for bn in graph.by_op("BatchNormalization"):  # one under a flag standardizes the input when it is on
             producers = graph.predecessors(bn)
-            if len(producers) != 1 or producers[0].family is not Family.INPUT or not _raw_input(producers[0], bn):
+            if len(producers) != 1 or producers[0].family is not Family.INPUT:
+                continue
+            if not _raw_input(producers[0], bn):
                 continue
             message = ("BatchNormalization standardizes the raw model input with the statistics of each "
                        "training batch (moving averages at inference) and learns a gamma and beta it does not "
@@ -100,8 +104,10 @@ def build_regressor(train_features, num_features=13):
 def _raw_input(source: LayerNode, bn: LayerNode) -> bool:
     """The model's own input: a ``keras.Input``, or what a Sequential's first layer declares.
 
-    A function's parameter or a ``call`` argument is a placeholder without a source: the
-    block may be applied to any tensor, not only to the data.
+    Any other input node is a placeholder for a tensor the trace does not know: a function's
+    parameter, a ``call`` argument, an item of a dict built elsewhere. It may be any layer's
+    output (a block that begins with BN), and so is the input of a Sequential that declares none.
     """
-    return source.origin is not None or bn.style in ("sequential-list", "model-add") and any(
-        name in bn.args for name in _INPUT_DECLARATIONS)
+    if source.origin is not None:
+        return True
+    return bn.style in ("sequential-list", "model-add") and any(name in bn.args for name in _INPUT_DECLARATIONS)

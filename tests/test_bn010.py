@@ -174,6 +174,35 @@ def build(normalize_logits, num_classes=3):
     return keras.Model(inputs, layers.Softmax()(x))
 """
 
+# A keras.Model subclass's ``call`` returns the model's output.
+MODEL_SUBCLASS_ENDING_IN_BN = """
+import keras
+from keras import layers
+
+
+class Scorer(keras.Model):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.fc = layers.Dense(num_classes)
+        self.bn = layers.BatchNormalization()  # expect: BN010 info @layers.BatchNormalization
+
+    def call(self, x):
+        return self.bn(self.fc(x))
+"""
+
+# A builder that makes a model from the tensor it is given.
+BUILDER_WITH_AN_INPUT_PARAMETER = """
+import keras
+from keras import layers
+
+
+def build_regressor(inputs):
+    x = layers.Dense(32, activation="relu")(inputs)
+    x = layers.Dense(1)(x)
+    x = layers.BatchNormalization()(x)  # expect: BN010 info @layers.BatchNormalization
+    return keras.Model(inputs, x)
+"""
+
 MULTI_OUTPUT = """
 import keras
 from keras import layers
@@ -216,6 +245,8 @@ model = keras.Sequential([
     pytest.param(SUBCLASS_MODEL, id="subclass-model"),
     pytest.param(MULTI_OUTPUT, id="multi-output"),
     pytest.param(OPTIONAL_HEAD_BN, id="optional-head-bn"),
+    pytest.param(MODEL_SUBCLASS_ENDING_IN_BN, id="model-subclass-ending-in-bn"),
+    pytest.param(BUILDER_WITH_AN_INPUT_PARAMETER, id="builder-with-an-input-parameter"),
 ])
 def test_reported(source):
     assert_findings(source, "BN010")
@@ -294,6 +325,21 @@ def squeeze(x, units=1):
     return layers.Activation("sigmoid")(x)
 """
 
+# A ``keras.layers.Layer`` is a block: its return is judged only when it is a probability.
+LAYER_ENDING_IN_BN = """
+from keras import layers
+
+
+class ScoreHead(layers.Layer):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.fc = layers.Dense(num_classes)
+        self.bn = layers.BatchNormalization()
+
+    def call(self, x):
+        return self.bn(self.fc(x))
+"""
+
 HIDDEN_ACTIVATION = """
 import keras
 from keras import layers
@@ -368,6 +414,7 @@ y = layers.Dense(4)(x)
     pytest.param(NORMALIZED_FEATURE_OUTPUTS, id="normalized-feature-outputs"),
     pytest.param(PROJECTION_HEAD, id="projection-head"),
     pytest.param(UNCALLED_BLOCKS, id="uncalled-blocks"),
+    pytest.param(LAYER_ENDING_IN_BN, id="layer-ending-in-bn"),
     pytest.param(HIDDEN_ACTIVATION, id="hidden-activation"),
     pytest.param(OPTIONAL_BN, id="optional-bn"),
     pytest.param(RAW_AND_NORMALIZED, id="raw-and-normalized"),

@@ -184,7 +184,55 @@ def build(stem):
 """
 
 
+# The BN's input is the parameter of a function that builds a model: the graph holds it as a placeholder,
+# as it holds any tensor it could not trace, and cannot tell that it is the data.
+BUILDER_WITH_AN_INPUT_PARAMETER = """
+import keras
+from keras import layers
+
+
+def build_model(features):
+    x = layers.BatchNormalization()(features)
+    return keras.Model(features, layers.Dense(1)(x))
+"""
+
+# A keras.Model subclass whose constructor builds a graph over a dict of backbone features it
+# cannot trace, then normalizes each item: features, not data.
+MODEL_OVER_UNTRACED_FEATURES = """
+import keras
+from keras import layers
+from backbones import feature_pyramid
+
+
+class Decoder(keras.Model):
+    def __init__(self, levels=(3, 4, 5)):
+        features = feature_pyramid()
+        outputs = {}
+        for level in levels:
+            outputs[level] = layers.BatchNormalization(name=f"norm_{level}")(features[str(level)])
+        super().__init__(inputs=features, outputs=outputs)
+"""
+
+MODEL_SUBCLASS_CALL = """
+import keras
+from keras import layers
+
+
+class TabularNet(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.norm = layers.BatchNormalization()
+        self.out = layers.Dense(1)
+
+    def call(self, inputs, training=False):
+        return self.out(self.norm(inputs, training=training))
+"""
+
+
 @pytest.mark.parametrize("source", [
+    pytest.param(BUILDER_WITH_AN_INPUT_PARAMETER, id="builder-with-an-input-parameter"),
+    pytest.param(MODEL_OVER_UNTRACED_FEATURES, id="model-over-untraced-features"),
+    pytest.param(MODEL_SUBCLASS_CALL, id="model-subclass-call"),
     pytest.param(INPUT_OR_STEM, id="input-or-stem"),
     pytest.param(PRE_ACTIVATION_HELPER, id="pre-activation-helper"),
     pytest.param(SUBCLASSED_LAYER, id="subclassed-layer"),
