@@ -122,7 +122,7 @@ def build_classifier(num_classes=10):
             head, before = found
             activations = [a for a in map(_activation_of, before + after) if a in _OUTPUT_ACTIVATIONS]
             is_prediction = bool(activations) or _predicts(head)
-            is_model_output = bool(set(activations) & _PROBABILITIES) or _traced_from_model_inputs(graph, bn)
+            is_model_output = bool(set(activations) & _PROBABILITIES) or _ends_a_model(graph, bn)
             if not (is_prediction and is_model_output):
                 continue
             where = "".join(f" after its {a}" for a in map(_activation_of, before) if a in _OUTPUT_ACTIVATIONS) + \
@@ -209,7 +209,7 @@ def _predicts(head: LayerNode) -> bool:
     return bool(words & _PREDICTION_WORDS)
 
 
-def _traced_from_model_inputs(graph: LayerGraph, bn: LayerNode) -> bool:
+def _ends_a_model(graph: LayerGraph, bn: LayerNode) -> bool:
     """The BN's graph output is a model's: the graph is a model the code builds (``keras.Model(...)``,
     a ``Sequential``, a ``keras.Model`` subclass), or was traced from ``keras.Input`` to its end.
 
