@@ -1,6 +1,8 @@
 """The engine: paths in, diagnostics out. The CLI and every renderer sit on top of this."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import stat
 from collections import Counter
@@ -229,7 +231,8 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
     problem = screen(data) if could_fire(name, data, rules) else None
     if problem is not None:
         return FileResult(name, [_file_diagnostic(name, IO_ERROR, problem)])
-    result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
+    with _cycle_collection_paused():
+        result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
     report_unused = suppress.UNUSED_SUPPRESSION[0] in enabled_codes(settings)
     if result.diagnostics or report_unused:
         result.diagnostics = suppress.apply(
@@ -238,6 +241,24 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
             known_codes=[*(rule.code for rule in CATALOG), suppress.UNUSED_SUPPRESSION[0]],
         )
     return result
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cycle collection while one file is parsed and analysed.
+
+    A parse creates a million objects for a large file, and each full collection the
+    allocations trigger walks all of them again: a third of the time of a 50,000-line
+    file. Almost nothing a lint allocates is cyclic (the tree is freed by reference
+    counting); what is, the collector takes after the file, as it would have.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule],

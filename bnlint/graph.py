@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +96,7 @@ class LayerNode:
     unknown_kwargs: bool = False
     # For a BN layer: the names bound where it was constructed (locals, ``self.<attr>``),
     # so that a rule can tell whether a differently named value was at hand.
-    scope_names: frozenset[str] = frozenset()
+    scope_names: Container[str] = frozenset()
     # For an Input: it stands for the states an RNN cell's ``call`` receives from the
     # previous time step (its label is the parameter's name).
     recurrent_state: bool = False

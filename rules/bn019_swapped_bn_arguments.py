@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from bnlint.analysis import BN_ARGUMENT_WORDS, batch_norm_layers, swapped_name
 from bnlint.config import Settings
@@ -106,7 +106,7 @@ def _fix(bn: LayerNode, argument: str, value: Value, name: str, other: str) -> F
                (Edit("set-keyword", bn.origin, keyword=argument, value=intended),))
 
 
-def _intended(expression: str, name: str, other: str, argument: str, bound: frozenset[str]) -> str | None:
+def _intended(expression: str, name: str, other: str, argument: str, bound: Container[str]) -> str | None:
     """``self.batch_norm_epsilon`` as ``self.batch_norm_momentum``, when that name is bound where the layer is built."""
     prefix = expression[: len(expression) - len(name)]
     for wrong in BN_ARGUMENT_WORDS[other]:

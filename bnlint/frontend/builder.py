@@ -7,7 +7,7 @@ activation node for ``activation=``, and edges from the tensors it consumed.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 import libcst as cst
@@ -218,7 +218,7 @@ class GraphBuilding:
     def add_layer_node(self, op: str, arguments: Arguments, origin: cst.CSTNode | None,
                        inputs: list[tuple[Any, Any]], label: str, positional_names: tuple[str, ...] = (),
                        style: str | None = None, site: Any = None, global_format: DataFormat | None = None,
-                       scope_names: frozenset[str] = frozenset()) -> Any:
+                       scope_names: Container[str] = frozenset()) -> Any:
         args = self.layer_arguments(arguments, positional_names)
         self._wrapped_arguments(op, arguments, args)
         info = ops.info(op)

@@ -232,7 +232,7 @@ class Interpreter(GraphBuilding):
 
     def run_function(self, node: cst.FunctionDef, name: str) -> LayerGraph:
         self._start_entry(name)
-        frame = Frame(dict(self.globals))
+        frame = Frame({})  # names it does not bind are the module's (``_eval_Name``)
         self._bind_entry_parameters(node, frame, skip_self=False)
 
         def body() -> None:
@@ -260,7 +260,7 @@ class Interpreter(GraphBuilding):
                 method = found.get(name)
                 if method is None:
                     continue
-                frame = Frame(dict(self.globals), instance)
+                frame = Frame({}, instance)
                 self._bind_entry_parameters(method, frame, skip_self=True)
                 if name == "call" and states is not None:
                     # An RNN cell: ``call`` runs once per time step on the states the step before returned.
@@ -283,7 +283,7 @@ class Interpreter(GraphBuilding):
 
         def body() -> None:
             self.stack.append(method)
-            frame = Frame(dict(self.globals), owner if isinstance(owner, Instance) else None)
+            frame = Frame({}, owner if isinstance(owner, Instance) else None)
             self._bind_entry_parameters(method, frame, skip_self=False)
             params = [*method.params.posonly_params, *method.params.params]
             if "staticmethod" not in decorators and params:
@@ -1007,7 +1007,7 @@ class Interpreter(GraphBuilding):
                                 positional_names=POSITIONAL_PARAMETERS.get(entry.op, ()),
                                 global_format=self.data_format)
             if entry.op == "BatchNormalization":
-                layer.scope_names = _scope_names(frame)
+                layer.scope_names = BoundNames(frame, self.globals)
                 self.constructed_norms.setdefault(id(expr), layer)
             return layer
         if kind == "input":
@@ -1144,7 +1144,10 @@ class Interpreter(GraphBuilding):
                 return self._replay(replay)
         self.mark_traced(node)
         before = (set(self.inlined), len(self.models), len(self.sequentials), len(self.graph.outputs))
-        scope = function.closure if function.closure is not None else self.globals
+        # A function of this module starts with no names of its own: the module's are read
+        # through (``_eval_Name``), not copied into every call, which cost time and memory
+        # quadratic in the size of a large module.
+        scope = function.closure if function.closure is not None else {}
         frame = Frame(dict(scope), function.owner)
         self.bind_parameters(node, arguments, frame, bound_self=function.owner)
         self.stack.append(node)
@@ -1311,12 +1314,27 @@ def _body(node: cst.FunctionDef) -> Iterable[cst.BaseStatement | cst.BaseSmallSt
     return body.body if isinstance(body, cst.IndentedBlock) else body.body
 
 
-def _scope_names(frame: Frame) -> frozenset[str]:
-    """The names a layer's arguments could have been spelled with where it is constructed."""
-    names = {name for name in frame.vars if not name.startswith(NAMES_OF)}
-    if frame.instance is not None:
-        names.update(f"self.{attribute}" for attribute in frame.instance.attributes)
-    return frozenset(names)
+class BoundNames:
+    """The names a layer's arguments could have been spelled with where it is constructed
+    (``momentum``, ``self.bn_momentum``), looked up only when a rule asks.
+
+    Copying a module's names for each layer built would cost time quadratic in the size
+    of a large module.
+    """
+
+    __slots__ = ("_variables", "_globals", "_instance")
+
+    def __init__(self, frame: Frame, module_names: dict[str, Any]) -> None:
+        self._variables = frame.vars
+        self._globals = module_names
+        self._instance = frame.instance
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name.startswith("self."):
+            return self._instance is not None and name[len("self."):] in self._instance.attributes
+        return (name in self._variables or name in self._globals) and not name.startswith(NAMES_OF)
 
 
 def _node_ids(value: Any) -> frozenset[int]:

@@ -7,7 +7,7 @@ flow between them. Everything else is ``Unknown``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from typing import Any
 
 import libcst as cst
@@ -131,7 +131,7 @@ class LayerObject:
     # Keras reads the global image data format when a layer is constructed, not applied.
     global_format: Any = None
     # Names bound where a normalization layer is constructed (locals, ``self.<attr>``).
-    scope_names: frozenset[str] = frozenset()
+    scope_names: Container[str] = frozenset()
 
 
 @dataclass
