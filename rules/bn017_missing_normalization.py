@@ -8,6 +8,7 @@ from bnlint.config import Settings
 from bnlint.diagnostics import Applicability, Edit, Finding, Fix, Severity
 from bnlint.graph import LayerGraph, LayerNode
 from bnlint.ops import Family
+from bnlint.prefilter import in_code
 from bnlint.rule import Example, Rule
 from bnlint.weights import CHECKPOINT_NOTE
 
@@ -26,7 +27,14 @@ class MissingNormalization(Rule):
     severity = Severity.INFO
     enabled_by_default = False
     fix_safety = "unsafe"
-    tokens = (b"Conv", b"conv")
+    # The conv layers the graph knows (``Conv2D``, ``Convolution2D``, ``SeparableConv2D``,
+    # ``DepthwiseConv2D``, ``Deconvolution2D``, TF1's ``conv2d``), and a model to judge.
+    tokens = (b"Conv1D", b"Conv2D", b"Conv3D", b"Convolution", b"SeparableConv", b"DepthwiseConv", b"Deconvolution",
+              b"conv1d", b"conv2d", b"conv3d")
+    model_tokens = (b"Model", b"Sequential")
+
+    def could_fire(self, data: bytes) -> bool:
+        return super().could_fire(data) and in_code(data, self.model_tokens)
     doc = """
 ## What it does
 Finds a model (a `keras.Model(...)`, a `Sequential`, a `keras.Model` subclass; not a
