@@ -71,6 +71,17 @@ def test_a_builder_called_under_main_keeps_its_findings(tmp_path):
     assert with_main == alone
 
 
+def test_a_script_main_block_builds_its_model_once_with_every_finding_and_fix(tmp_path):
+    # Under ``if __name__ == "__main__":`` the builder runs as in any script: the bias
+    # finding that must hold in every use of the layer, and the dropout fix, both stay.
+    full = ["--select", "BN003,BN005", "--output-format", "json"]
+    main = '\n\nif __name__ == "__main__":\n    build_model().summary()\n'
+    path = write(tmp_path / "script.py", DROPOUT_BUILDER + main)
+    found = json.loads(bnlint(path, "--no-cache", *full, cwd=tmp_path).stdout)
+    assert sorted((d["code"], d["line"], d["fix"] is not None) for d in found) == [
+        ("BN003", 7, True), ("BN005", 8, True)]
+
+
 def test_a_builder_called_from_an_undecided_branch_of_another_function_keeps_its_findings(tmp_path):
     caller = DROPOUT_BUILDER + "\n\ndef main(debug):\n    if debug:\n        return build_model()\n    return None\n"
     assert _findings(tmp_path, caller, "--select", "BN003") == [("BN003", 7, "warning")]

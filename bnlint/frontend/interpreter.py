@@ -200,7 +200,10 @@ class Interpreter(GraphBuilding):
         self.library = module_name is not None
         self.module_name = module_name or ((project.module_name, project.file.name == "__init__.py")
                                            if project is not None else ("", False))
-        self.globals: dict[str, Any] = {}
+        # The linted file is read as the program it is when run (its ``if __name__ == "__main__":``
+        # block builds its models, once, like any other statement); a module traced for it
+        # is imported under its own name.
+        self.globals: dict[str, Any] = {"__name__": Const(self.module_name[0] if self.library else "__main__")}
         self.expression_texts: dict[int, str] = {}
         self.star_imports: list[str] = []
         self.graph = LayerGraph("<module>")
