@@ -72,7 +72,7 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     facts.unapplied_layers = unapplied_norm_layers(interpreter, graphs, source if source is not None else module.code)
     facts.training = training_facts(module, interpreter.globals, source)
     facts.training.bn_builders = _builders_of_bn_models(module, entries)
-    facts.old_keras_import = old_keras_import(module)
+    facts.old_keras_import = old_keras_import(module, source)
     if not graphs and (facts.unapplied_layers or facts.training):
         graphs = [LayerGraph("<module>")]  # rules about layer arguments and training code still run
     for graph in graphs:

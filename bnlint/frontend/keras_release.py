@@ -9,6 +9,8 @@ release: ``keras`` may be 2 or 3, ``tensorflow.keras`` any Keras of TensorFlow 2
 """
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from bnlint.frontend.custom_layers import dotted_name
@@ -27,8 +29,16 @@ _OLD_COPIES = ("tensorflow.python.keras", "tensorflow.contrib.keras")
 _OLD_CLASS_HOMES = {"keras.layers.normalization": frozenset({"BatchNormalization"})}
 
 
-def old_keras_import(module: cst.Module) -> str:
+# Text that every such import contains: a module without any is not walked.
+_HINT = re.compile(r"keras\.engine\.topology|tensorflow\.python\.keras|tensorflow\.contrib\.keras|"
+                   r"keras\.layers(?:\.|\s+import\b[^\n]*\b)(?:recurrent|embeddings|cudnn_recurrent|"
+                   r"convolutional_recurrent|wrappers|merge|advanced_activations|local|normalization)\b")
+
+
+def old_keras_import(module: cst.Module, source: str | None = None) -> str:
     """The first import path in ``module`` that only a Keras before 2.9 has, or ""."""
+    if source is not None and not _HINT.search(source):
+        return ""
     stack: list[cst.CSTNode] = list(reversed(module.body))
     while stack:
         node = stack.pop()
