@@ -6,8 +6,10 @@ figure that says how much of a code base the rules cover. Over a folder:
 - a *BN construction site* is a call, found by Python's own ``ast``, whose
   callee's last name is ``BatchNormalization``, ``SyncBatchNormalization``,
   ``BatchNormalizationV1``/``V2``, or TF1's layer function
-  ``batch_normalization`` (``tf.layers.batch_normalization``; not the
-  low-level ``tf.nn``/backend op of that name, which builds no layer);
+  ``batch_normalization`` reached through a ``layers`` namespace
+  (``tf.layers.batch_normalization``, ``tf.compat.v1.layers.batch_normalization``;
+  not the op of that name in ``tf.nn``, the backend or ``keras.ops``, under
+  whatever alias, which normalizes with given statistics and builds no layer);
 - it is *covered* when a ``BatchNormalization`` node of some graph in
   ``bnlint graph --format json`` sits on the same line of the same file;
 - of the covered sites, the share whose channel axis is known (at least one of
@@ -36,8 +38,6 @@ from pathlib import Path
 LAYER_NAMES = frozenset({"BatchNormalization", "SyncBatchNormalization", "BatchNormalizationV1",
                          "BatchNormalizationV2"})
 TF1_FUNCTION = "batch_normalization"
-# Prefixes under which ``batch_normalization`` is an op on given statistics, not a layer.
-_OP_NAMESPACES = frozenset({"nn", "backend", "K", "ops", "math"})
 _SKIPPED_FOLDERS = frozenset({".git", "__pycache__", ".venv", "venv", "node_modules"})
 
 
@@ -72,7 +72,7 @@ def is_bn_construction(call: ast.Call) -> bool:
         return False
     if chain[-1] in LAYER_NAMES:
         return True
-    return chain[-1] == TF1_FUNCTION and not _OP_NAMESPACES & set(chain[:-1])
+    return chain[-1] == TF1_FUNCTION and "layers" in chain[:-1]
 
 
 def bn_sites(path: Path) -> list[int] | None:

@@ -281,14 +281,17 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     found: dict[tuple[str, int], tuple[Rule, Finding]] = {}
     times_found: Counter[tuple[str, int]] = Counter()
     found_in: dict[tuple[str, int], set[int]] = {}  # the graphs (by index) each finding occurs in
+    primary = _primary_origins(graphs)
     for index, graph in enumerate(graphs):
         for rule in rules:
             for finding in rule.check(graph, settings):
+                if graph.supplementary and id(finding.anchor) in primary:
+                    continue  # a caller's graph judges this layer, with the caller's arguments
                 key = (rule.code, id(finding.anchor))
                 found.setdefault(key, (rule, finding))
                 times_found[key] += 1
                 found_in.setdefault(key, set()).add(index)
-    uses = _uses_per_origin(graphs) if found else []
+    uses = _uses_per_origin(graphs, primary) if found else []
     if any(rule.requires_every_instance for rule, _ in found.values()):
         total: Counter[int] = Counter()
         for counts in uses:
@@ -386,13 +389,23 @@ def _span(positions: Any, origin: Any) -> tuple[tuple[int, int], tuple[int, int]
     return start, end
 
 
-def _uses_per_origin(graphs: list[LayerGraph]) -> list[Counter[int]]:
-    """How many times each source layer (or merge argument) was traced, per graph."""
+def _primary_origins(graphs: list[LayerGraph]) -> set[int]:
+    """The layers (by their origin's id) that a graph other than a supplementary one holds."""
+    return {id(node.origin) for graph in graphs if not graph.supplementary for node in graph.nodes
+            if node.origin is not None}
+
+
+def _uses_per_origin(graphs: list[LayerGraph], primary: set[int]) -> list[Counter[int]]:
+    """How many times each source layer (or merge argument) was traced, per graph; a
+    supplementary graph's uses count only for the layers no other graph holds."""
     per_graph = []
     for graph in graphs:
         uses: Counter[int] = Counter()
-        uses.update(id(node.origin) for node in graph.nodes if not node.implicit and node.origin is not None)
-        uses.update(id(origin) for origin in {(e.target, e.slot): e.origin for e in graph.edges}.values()
+        uses.update(id(node.origin) for node in graph.nodes if not node.implicit and node.origin is not None
+                    and not (graph.supplementary and id(node.origin) in primary))
+        uses.update(id(origin) for origin in {(e.target, e.slot): e.origin for e in graph.edges
+                                              if not (graph.supplementary and
+                                                      id(graph.node(e.target).origin) in primary)}.values()
                     if origin is not None)
         per_graph.append(uses)
     return per_graph

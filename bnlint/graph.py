@@ -145,6 +145,10 @@ class LayerGraph:
     # The function, class or method whose trace built it ("<module>" for the module body):
     # module facts about training code tie to models through it.
     entry: str = ""
+    # A helper's own trace, kept beside its callers' for the BN layers only it reaches (a
+    # branch every caller's arguments decide the other way): findings on layers a caller's
+    # graph holds come from that graph alone.
+    supplementary: bool = False
     # The model the graph is, when the code builds one: its ``name=``, else the function that
     # builds it (``keras.Model(...)``, a ``Sequential``), or the ``keras.Model`` subclass. Empty
     # for a block traced on its own: a helper function, a ``keras.layers.Layer`` subclass.

@@ -116,6 +116,30 @@ def test_a_caller_that_passes_the_argument_decides_the_branch():
     assert [n.op for n in graph.nodes if n.op != "Input"] == ["Conv2D", "BatchNormalization", "Conv2D"]
 
 
+def test_a_branch_every_caller_decides_the_other_way_is_still_judged_once():
+    # ResNet's shape: the module calls its builder for v1 only (preact=False); the v2 path,
+    # taken by callers in other files, is in the builder's own trace. Its BN is judged
+    # there; the layers both paths share keep the caller's single finding.
+    source = """
+    from keras import Input, Model, layers
+
+    def block(x, preact):
+        if preact:
+            x = layers.BatchNormalization(momentum=0.1)(x)  # expect: BN006 error
+        x = layers.Conv2D(8, 3)(x)  # expect: BN005 info
+        if not preact:
+            x = layers.BatchNormalization()(x)
+        return x
+
+    def resnet_v1():
+        inputs = Input((32, 32, 3))
+        return Model(inputs, block(inputs, False))
+    """
+    normalized = [n for g in graphs(source) for n in g.nodes if n.op == "BatchNormalization"]
+    assert len({id(n.origin) for n in normalized}) == 2
+    assert findings(source, "BN005", "BN006") == [("BN006", 6, 13, "error"), ("BN005", 7, 9, "info")]
+
+
 def test_loop_carried_tensors_feed_the_next_iteration_of_an_unknown_loop():
     source = """
     from keras import layers

@@ -64,6 +64,7 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     for entry_id, _, inlined in entries:
         traced_by_others |= inlined - {entry_id}
     graphs = [g for entry_id, parts, _ in entries if entry_id not in traced_by_others for g in parts if g.nodes]
+    graphs += _paths_callers_do_not_take(entries, traced_by_others, graphs)
     def resolve(expr: cst.BaseExpression) -> object:
         return interpreter.eval(expr, Frame(interpreter.globals))
 
@@ -78,6 +79,28 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     for graph in graphs:
         graph.facts = facts
     return graphs
+
+
+def _paths_callers_do_not_take(entries: list[tuple[int, list[LayerGraph], set[int]]], traced_by_others: set[int],
+                               graphs: list[LayerGraph]) -> list[LayerGraph]:
+    """The own traces of helpers that callers traced, where they hold BN layers no kept graph holds.
+
+    ``ResNet(stack_fn, preact, ...)`` is called in its module with ``preact=False`` only;
+    its ``if preact: BatchNormalization(...)`` is reached by callers elsewhere, and by its
+    own trace, where ``preact`` is open.
+    """
+    seen = {id(node.origin) for graph in graphs for node in graph.nodes if node.origin is not None}
+    extra = []
+    for entry_id, parts, _ in entries:
+        if entry_id not in traced_by_others:
+            continue
+        for graph in parts:
+            if any(node.op == "BatchNormalization" and node.origin is not None and id(node.origin) not in seen
+                   for node in graph.nodes):
+                graph.supplementary = True
+                extra.append(graph)
+                seen |= {id(node.origin) for node in graph.nodes if node.origin is not None}
+    return extra
 
 
 def _builders_of_bn_models(module: cst.Module, entries: list[tuple[int, list[LayerGraph], set[int]]]) -> frozenset[str]:
