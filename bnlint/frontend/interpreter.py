@@ -366,8 +366,9 @@ class Interpreter(GraphBuilding):
             raise BudgetExceeded(f"more than {MAX_NODES:,} layer applications")
         if self.steps % 512 == 0:
             watch = budget.current()
-            if watch is not None and watch.expired():
-                raise BudgetExceeded(f"more than {watch.seconds:g} s")
+            reason = watch.exceeded() if watch is not None else None
+            if reason is not None:
+                raise BudgetExceeded(reason)
 
     def exec_block(self, statements: Iterable[cst.BaseStatement | cst.BaseSmallStatement], frame: Frame) -> None:
         for stmt in statements:

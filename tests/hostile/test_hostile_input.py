@@ -118,6 +118,14 @@ def test_a_budget_that_cuts_analysis_short_says_so_on_the_file(tmp_path, monkeyp
     assert "findings in this file may be missing" in notes[0].message
 
 
+def test_analysis_that_outgrows_its_memory_budget_stops_and_says_so(tmp_path, monkeypatch):
+    path = write(tmp_path / "fan.py", fan_out(10))
+    monkeypatch.setattr(budget, "FILE_MEMORY_BYTES", -2**40)  # spent before the first step: any process is over it
+    result = lint_file(path, Settings(), select_rules(Settings()))
+    notes = [d for d in result.diagnostics if d.code == "E901"]
+    assert len(notes) == 1 and "GiB of memory" in notes[0].message
+
+
 def test_the_same_file_named_twice_is_reported_once(tmp_path):
     write(tmp_path / "stem.py", AXIS_MODEL)
     run = bnlint("stem.py", str(tmp_path / "stem.py"), "./stem.py", "--no-cache", "--output-format", "json",
