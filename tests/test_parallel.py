@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +94,22 @@ def test_warm_parallel_output_is_the_serial_output(tree: Path, tmp_path: Path) -
     cold = bnlint(".", "-j", "4", "--cache-dir", str(tmp_path), cwd=tree)
     warm = bnlint(".", "-j", "4", "--cache-dir", str(tmp_path), cwd=tree)
     assert serial.stdout == cold.stdout == warm.stdout
+    assert serial.returncode == cold.returncode == warm.returncode == 1
+
+
+def test_every_rule_finds_the_same_cold_serial_cold_parallel_and_replayed_warm(tree: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "aged"
+    shutil.copytree(tree, copy)
+    past = time.time() - 3600  # files that changed a moment ago are never replayed: age them
+    for path in [copy, *copy.rglob("*")]:
+        os.utime(path, (past, past))
+    every = ("--select", "ALL", "--output-format", "json")
+    serial = bnlint(".", *every, "-j", "1", "--no-cache", cwd=copy)
+    cold = bnlint(".", *every, "-j", "2", "--cache-dir", str(tmp_path / "cache"), cwd=copy)
+    warm = subprocess.run([sys.executable, "-X", "importtime", "-m", "bnlint", "--isolated", ".", *every, "-j", "2",
+                           "--cache-dir", str(tmp_path / "cache")], cwd=copy, capture_output=True, timeout=120)
+    assert b"libcst" not in warm.stderr  # replayed, not linted again
+    assert serial.stdout == cold.stdout == warm.stdout and json.loads(serial.stdout)
     assert serial.returncode == cold.returncode == warm.returncode == 1
 
 
