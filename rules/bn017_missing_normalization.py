@@ -31,7 +31,7 @@ class MissingNormalization(Rule):
     # ``DepthwiseConv2D``, ``Deconvolution2D``, TF1's ``conv2d``), and a model to judge.
     tokens = (b"Conv1D", b"Conv2D", b"Conv3D", b"Convolution", b"SeparableConv", b"DepthwiseConv", b"Deconvolution",
               b"conv1d", b"conv2d", b"conv3d")
-    model_tokens = (b"Model", b"Sequential")
+    model_tokens = (b"Model", b"Sequential", b"Functional")  # Keras's own applications build a ``Functional``
 
     def could_fire(self, data: bytes) -> bool:
         return super().could_fire(data) and in_code(data, self.model_tokens)

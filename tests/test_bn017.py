@@ -114,6 +114,14 @@ def build():
 """
 
 
+def test_a_model_keras_builds_as_functional_is_judged():
+    # Keras's own applications (VGG16, VGG19) build ``Functional(inputs, x)``: no "Model" in their code.
+    source = PLAIN.replace("import keras\n", "from keras.src.models import Functional\n").replace(
+        "keras.Input(", "layers.Input(").replace("return keras.Model(", "return Functional(")
+    assert "Model" not in source
+    assert len(lint(source.format(extra="pass"), "BN017")) == 1
+
+
 def test_a_plain_stack_is_reported_and_any_normalization_silences_it():
     assert len(lint(PLAIN.format(extra="pass"), "BN017")) == 1
     for norm in ("layers.BatchNormalization()(x)", "layers.LayerNormalization()(x)",
