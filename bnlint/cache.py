@@ -123,7 +123,10 @@ def code_fingerprint() -> str:
         parts = [__version__, f"{sys.version_info[0]}.{sys.version_info[1]}", _libcst_version()]
         for package in ("bnlint", "bnlint.rules"):
             spec = importlib.util.find_spec(package)  # where it lies, without importing the rules
-            for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            # The package's own folder: in a checkout ``bnlint.__path__`` also holds the
+            # repository root (for ``rules/``), which is no part of bnlint's code.
+            folders = [os.path.dirname(spec.origin)] if spec is not None and spec.origin else []
+            for folder in folders:
                 for directory, dirnames, filenames in os.walk(folder):
                     dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
                     for name in sorted(filenames):

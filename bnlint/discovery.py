@@ -54,14 +54,13 @@ def _walk(root: Path, patterns: list[str], visited: list[str] | None = None) -> 
             if failed is not None:
                 yield Path(failed)
         base = Path(directory)
+        candidates = [d for d in dirnames if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+                      and not _excluded(base / d, patterns)]
+        dirnames[:] = [d for d in candidates if not (base / d / "pyvenv.cfg").exists()]
         if visited is not None:
-            # A folder left out for its ``pyvenv.cfg`` comes back when that file goes: stamp it too.
-            visited.extend([directory, *(os.path.join(directory, d) for d in dirnames)])
-        dirnames[:] = [
-            d for d in dirnames
-            if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
-            and not (base / d / "pyvenv.cfg").exists() and not _excluded(base / d, patterns)
-        ]
+            # A folder left out for its ``pyvenv.cfg`` comes back when that file goes: it is
+            # stamped too. Folders never walked (caches, ``.git``) change without mattering.
+            visited.extend([directory, *(os.path.join(directory, d) for d in candidates if d not in dirnames)])
         for name in filenames:
             if name.endswith(SUFFIXES) and not _excluded(base / name, patterns):
                 yield base / name
