@@ -358,3 +358,29 @@ def test_inserted_bn_after_a_channels_first_conv_gets_axis_1(tmp_path):
     after, _ = fixed(tmp_path, source, "BN001,BN004")
     assert "    c2 = BatchNormalization(axis=1)(c2)\n" in after
     assert bnlint("--select", "BN001,BN004", "model.py", cwd=tmp_path).stdout.startswith("All checks passed!")
+
+
+def test_a_removed_list_element_before_the_last_leaves_its_trailing_comment(tmp_path):
+    # The last element stays as written, so the comment of the one removed before it
+    # moves to a line of its own instead of being lost with its element.
+    source = """\
+    import keras
+    from keras import layers
+
+    def build():
+        return keras.Sequential([
+            layers.BatchNormalization(axis=-1),  # first one
+            layers.BatchNormalization(axis=-1),
+        ])
+    """
+    after, _ = fixed(tmp_path, source, "BN011")
+    assert after == textwrap.dedent("""\
+    import keras
+    from keras import layers
+
+    def build():
+        return keras.Sequential([
+            # first one
+            layers.BatchNormalization(axis=-1),
+        ])
+    """)

@@ -180,4 +180,12 @@ def lines_before_new_first(original: Sequence[Any], entries: Sequence[Entry], op
     before = original[first - 1].comma
     if not isinstance(before, cst.Comma) or not isinstance(before.whitespace_after, cst.ParenthesizedWhitespace):
         return opening
-    return opening.with_changes(empty_lines=[*opening.empty_lines, *before.whitespace_after.empty_lines])
+    lines = [*opening.empty_lines, *before.whitespace_after.empty_lines]
+    if first == len(original) - 1:
+        # The last item stays as it was (``rebuild`` leaves it untouched), so the trailing
+        # comments of the items removed before it go on lines of their own above it.
+        for item in original[:first]:
+            own = _own(item.comma.whitespace_after) if isinstance(item.comma, cst.Comma) else None
+            if own is not None and own.comment is not None:
+                lines.append(cst.EmptyLine(indent=opening.indent, whitespace=opening.last_line, comment=own.comment))
+    return opening.with_changes(empty_lines=lines)
