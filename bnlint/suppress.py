@@ -77,6 +77,9 @@ def directives(data: bytes) -> list[Directive]:
 
 
 def _comments(data: bytes) -> Iterable[tuple[int, int, str]]:
+    # ``tokenize`` reads lines up to ``\n`` only; the parser, and so every finding's line,
+    # also ends a line at a lone ``\r`` (old Mac files).
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
         return [(tok.start[0], tok.start[1], tok.string)
                 for tok in tokenize.tokenize(io.BytesIO(data).readline) if tok.type == tokenize.COMMENT]

@@ -55,6 +55,13 @@ def test_directive_suppresses(comment: str) -> None:
     assert lint(bn_line(comment)) == []
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_a_directive_holds_on_its_line_whatever_the_line_ends(newline: str) -> None:
+    source = bn_line("  # noqa: BN001").replace("\n", newline)
+    assert lint(bn_line("").replace("\n", newline)) == [("BN001", 5)]
+    assert lint(source) == []
+
+
 @pytest.mark.parametrize("comment", [
     "  # noqa: BN003",
     "  # noqa: E501",
