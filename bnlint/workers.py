@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
@@ -129,32 +129,24 @@ def _lint_data(path: Path, data: bytes, settings: Settings, rules: list[Rule],
 def _lint_in_pool(tasks: list[tuple[Path, str]], settings: Settings, cache: ResultCache | None,
                   annotate: Annotate | None, jobs: int) -> Iterator[api.FileResult]:
     workers = min(jobs, len(tasks))
+    # Small chunks keep every worker busy to the end; larger ones save round trips on big runs.
+    chunksize = max(1, min(16, len(tasks) // (workers * 8)))
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
                                    initializer=_start_worker, initargs=(settings, cache, annotate))
+    done = 0
     try:
-        # Largest files first: the last file a worker takes is then a small one, and no worker
-        # is left with a large one while the others idle. Results still come in discovery order.
-        futures: dict[int, Future[api.FileResult]] = {}
-        for index in sorted(range(len(tasks)), key=lambda i: -_size(tasks[i][0])):
-            futures[index] = executor.submit(_lint_in_worker, tasks[index])
-        for index, task in enumerate(tasks):
-            try:
-                result = futures.pop(index).result()
-            except BrokenProcessPool:
-                # A worker died (killed, or a crash in native code). Which of the files in
-                # flight killed it is unknown, so each unfinished file is linted again in a
-                # process of its own: only the file that crashes again is reported.
-                result = _lint_isolated(task, settings, cache, annotate)
+        for result in executor.map(_lint_in_worker, tasks, chunksize=chunksize):
+            done += 1
             yield result
+    except BrokenProcessPool:
+        # A worker died (killed, or a crash in native code). Which of the files in
+        # flight killed it is unknown, so each unfinished file is linted again in a
+        # process of its own: only the file that crashes again is reported.
+        executor.shutdown(wait=True, cancel_futures=True)
+        for task in tasks[done:]:
+            yield _lint_isolated(task, settings, cache, annotate)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _lint_isolated(task: tuple[Path, str], settings: Settings, cache: ResultCache | None,
