@@ -228,11 +228,14 @@ def lint_source(name: str, data: bytes, settings: Settings, rules: list[Rule], *
     if suppress.skips_file(data):
         return FileResult(name)
     # Every text that may reach the parser passes the screen first: files, notebook cells, each fix pass.
-    problem = screen(data) if could_fire(name, data, rules) else None
-    if problem is not None:
-        return FileResult(name, [_file_diagnostic(name, IO_ERROR, problem)])
-    with _cycle_collection_paused():
-        result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
+    if could_fire(name, data, rules):
+        problem = screen(data)
+        if problem is not None:
+            return FileResult(name, [_file_diagnostic(name, IO_ERROR, problem)])
+        with _cycle_collection_paused():
+            result = _lint_unsuppressed(name, data, settings, rules, keep_syntax)
+    else:
+        result = FileResult(name)  # no rule can fire: still, a suppression here may be unused
     report_unused = suppress.UNUSED_SUPPRESSION[0] in enabled_codes(settings)
     if result.diagnostics or report_unused:
         result.diagnostics = suppress.apply(
@@ -263,8 +266,7 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[Rule],
                        keep_syntax: bool = False) -> FileResult:
-    if not could_fire(name, data, rules):
-        return FileResult(name)
+    """Parse, trace and check a file that passed the prefilter and the screen."""
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as error:

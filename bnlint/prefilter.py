@@ -8,7 +8,7 @@ tracing such a file costs as much as a model file. A token inside a one-line str
 still counts: ``norm_layer="batch_norm"`` chooses a BN layer in a factory.
 
 The test is deliberately conservative: an occurrence is skipped only when a ``#``
-comes before it on its line, or when it lies between an odd and an even triple quote
+outside quotes comes before it on its line, or when it lies between an odd and an even triple quote
 of the file. It never parses, so a file the screen lets through may still hold
 nothing, but a file it rejects has the token only in comments and docstrings.
 """
@@ -31,12 +31,23 @@ def in_code(data: bytes, tokens: Iterable[bytes]) -> bool:
         start = data.find(token)
         while start != -1:
             line_start = data.rfind(b"\n", 0, start) + 1
-            if b"#" not in data[line_start:start]:
+            if not _commented(data[line_start:start]):
                 if triple_quotes is None:
                     triple_quotes = [m.start() for m in _TRIPLE_QUOTE.finditer(data)]
                 if bisect.bisect(triple_quotes, start) % 2 == 0:
                     return True
             start = data.find(token, start + len(token))
+    return False
+
+
+def _commented(before: bytes) -> bool:
+    """Whether the line up to an occurrence holds a ``#`` outside quotes (``"#"`` is no comment)."""
+    hash_at = before.find(b"#")
+    while hash_at != -1:
+        head = before[:hash_at]
+        if head.count(b'"') % 2 == 0 and head.count(b"'") % 2 == 0:
+            return True
+        hash_at = before.find(b"#", hash_at + 1)
     return False
 
 

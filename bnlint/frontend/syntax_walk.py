@@ -16,21 +16,19 @@ import libcst as cst
 
 _FORMATTING = ("whitespace", "lpar", "rpar", "comma", "dot", "equal", "semicolon", "colon", "newline", "indent",
                "leading_lines", "lines_after_decorators", "header", "footer", "star", "operator", "asynchronous")
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_ALL_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[tuple[type, bool], tuple[str, ...]] = {}
 
 
-def _fields(node_type: type) -> tuple[str, ...]:
-    names = _FIELDS.get(node_type)
+def _fields(node_type: type, formatting: bool) -> tuple[str, ...]:
+    names = _FIELDS.get((node_type, formatting))
     if names is None:
-        names = _FIELDS[node_type] = tuple(f.name for f in dataclasses.fields(node_type)
-                                           if not f.name.startswith(_FORMATTING))
+        names = _FIELDS[node_type, formatting] = tuple(
+            f.name for f in dataclasses.fields(node_type) if formatting or not f.name.startswith(_FORMATTING))
     return names
 
 
-def subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The node's children that carry code, in source order."""
-    for name in _fields(type(node)):
+def _children(node: cst.CSTNode, formatting: bool) -> Iterator[cst.CSTNode]:
+    for name in _fields(type(node), formatting):
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
             yield value
@@ -38,6 +36,16 @@ def subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             for item in value:
                 if isinstance(item, cst.CSTNode):
                     yield item
+
+
+def subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The node's children that carry code, in source order."""
+    return _children(node, formatting=False)
+
+
+def all_subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every child of the node, formatting included: ``CSTNode.children`` without its visitor."""
+    return _children(node, formatting=True)
 
 
 def calls_in(root: cst.CSTNode, into_lambdas: bool = False) -> Iterator[cst.Call]:
@@ -50,21 +58,6 @@ def calls_in(root: cst.CSTNode, into_lambdas: bool = False) -> Iterator[cst.Call
         if isinstance(node, cst.Call):
             yield node
         stack.extend(reversed(list(subnodes(node))))
-
-
-def all_subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every child of the node, formatting included: ``CSTNode.children`` without its visitor."""
-    names = _ALL_FIELDS.get(type(node))
-    if names is None:
-        names = _ALL_FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(type(node)))
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
 
 
 def parents_of(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
