@@ -57,17 +57,16 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
-        self.last_dependencies: dict[str, str] = {}
 
     def entry_path(self, path: Path | str, variant: str = "") -> Path:
         """Where the entry of ``path`` lives; ``variant`` names what an annotated run adds to results."""
         key = hashlib.sha256(f"{self.fingerprint}\0{variant}\0{os.path.abspath(path)}".encode()).hexdigest()
         return self.directory / key[:2] / f"{key[2:]}.json"
 
-    def get(self, path: Path | str, digest: str, variant: str = "") -> tuple[list[Diagnostic], bool] | None:
-        """The cached ``(diagnostics, parsed)`` of ``path`` whose content hashes to ``digest``, or None.
-
-        ``last_dependencies`` is then the project modules that result traced into."""
+    def get(self, path: Path | str, digest: str,
+            variant: str = "") -> tuple[list[Diagnostic], bool, dict[str, str]] | None:
+        """The cached ``(diagnostics, parsed, dependencies)`` of ``path`` whose content hashes to
+        ``digest``, or None; ``dependencies`` are the project modules the result traced into."""
         try:
             entry = json.loads(read_entry(self.entry_path(path, variant)))
             if entry["digest"] != digest:
@@ -75,8 +74,8 @@ class ResultCache:
             for dependency, expected in entry.get("dependencies", {}).items():
                 if content_digest(read_entry(Path(dependency))) != expected:
                     raise LookupError("an imported project module changed")
-            found = [_load_diagnostic(item, str(path)) for item in entry["diagnostics"]], bool(entry["parsed"])
-            self.last_dependencies = {str(k): str(v) for k, v in entry.get("dependencies", {}).items()}
+            found = ([_load_diagnostic(item, str(path)) for item in entry["diagnostics"]], bool(entry["parsed"]),
+                     {str(k): str(v) for k, v in entry.get("dependencies", {}).items()})
         except Exception:  # noqa: BLE001 - absent, stale or damaged in any way (deep JSON: RecursionError)
             self.misses += 1  # lint the file again; its new entry replaces this one
             return None

@@ -95,8 +95,8 @@ def _lookup(cache: ResultCache | None, path: Path, digest: str, variant: str) ->
     found = cache.get(path, digest, variant)
     if found is None:
         return None
-    diagnostics, parsed = found
-    return api.FileResult(str(path), diagnostics, parsed=parsed, dependencies=cache.last_dependencies)
+    diagnostics, parsed, dependencies = found
+    return api.FileResult(str(path), diagnostics, parsed=parsed, dependencies=dependencies)
 
 
 def _lint_here(path: Path, settings: Settings, rules: list[Rule], cache: ResultCache | None,

@@ -81,8 +81,8 @@ def test_a_deleted_file_is_noticed(tmp_path: Path) -> None:
     assert again.loaded and again.returncode == 0
 
 
-def test_a_changed_imported_module_is_noticed(tmp_path: Path) -> None:
-    root = tmp_path / "proj"
+def _blocks_project(root: Path) -> None:
+    """A model whose BN (axis=1 after a channels-last conv: BN001) is built in a sibling module."""
     write(root / "pkg" / "__init__.py", "")
     write(root / "pkg" / "blocks.py", """\
         from keras import layers
@@ -97,9 +97,27 @@ def test_a_changed_imported_module_is_noticed(tmp_path: Path) -> None:
         def build(inputs):
             return block(layers.Conv2D(8, 3)(inputs))
         """)
+
+
+def test_a_changed_imported_module_is_noticed(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    _blocks_project(root)
     age(*(root / "pkg").iterdir(), root / "pkg", root)
     first = run(root)
     assert "BN001" in first.stdout
+    blocks = root / "pkg" / "blocks.py"
+    blocks.write_text(blocks.read_text().replace("axis=1", "axis=-1"), encoding="utf-8")
+    age(blocks, seconds=1800)
+    again = run(root)
+    assert again.loaded and "BN001" not in again.stdout
+
+
+def test_a_record_made_from_cached_results_still_stamps_their_imported_modules(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    _blocks_project(root)
+    run(root)  # files changed a moment ago: results cached, no record yet
+    age(*(root / "pkg").iterdir(), root / "pkg", root)
+    assert "BN001" in run(root).stdout  # from the per-file cache; this run writes the record
     blocks = root / "pkg" / "blocks.py"
     blocks.write_text(blocks.read_text().replace("axis=1", "axis=-1"), encoding="utf-8")
     age(blocks, seconds=1800)

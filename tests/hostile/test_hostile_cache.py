@@ -54,7 +54,7 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path, kind):
     cache.put(source, "digest", [finding], True)
     assert entry.is_file() and not entry.is_symlink()
     assert cache.get(source, "digest") == ([Diagnostic("BN001", "axis-mismatch", "m", str(source), 1, 1, 1, 1,
-                                                       Severity.ERROR)], True)
+                                                       Severity.ERROR)], True, {})
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and /dev/zero")
@@ -78,4 +78,4 @@ def test_a_fifo_in_place_of_the_cache_tag_does_not_block(tmp_path):
     os.mkfifo(tmp_path / "cache" / ".gitignore")
     source = write(tmp_path / "model.py", AXIS_MODEL)
     cache.put(source, "digest", [], True)
-    assert cache.get(source, "digest") == ([], True)
+    assert cache.get(source, "digest") == ([], True, {})
