@@ -5,7 +5,8 @@ every whitespace, comma and parenthesis node too: walking a module that way cost
 about as much as parsing it. The scans that look for calls (training facts, BN
 calls the interpreter did not reach) need only expressions and statements, so they
 read each node type's own fields, skip the formatting ones, and cache which fields
-those are per type.
+those are per type. LibCST's node classes are never subclassed, so ``type(node) is
+cst.Call`` says what ``isinstance`` says without its abstract-base-class check.
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ import libcst as cst
 _FORMATTING = ("whitespace", "lpar", "rpar", "comma", "dot", "equal", "semicolon", "colon", "newline", "indent",
                "leading_lines", "lines_after_decorators", "header", "footer", "star", "operator", "asynchronous")
 _FIELDS: dict[tuple[type, bool], tuple[str, ...]] = {}
+# Whether a field value's type is a LibCST node. ``isinstance(value, cst.CSTNode)`` goes through
+# ``ABCMeta.__instancecheck__`` for every value, and the walks below ask it millions of times.
+_IS_NODE: dict[type, bool] = {}
 
 
 def _fields(node_type: type, formatting: bool) -> tuple[str, ...]:
@@ -27,23 +31,30 @@ def _fields(node_type: type, formatting: bool) -> tuple[str, ...]:
     return names
 
 
-def _children(node: cst.CSTNode, formatting: bool) -> Iterator[cst.CSTNode]:
+def _is_node(value_type: type) -> bool:
+    known = _IS_NODE.get(value_type)
+    if known is None:
+        known = _IS_NODE[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
+def _children(node: cst.CSTNode, formatting: bool) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
     for name in _fields(type(node), formatting):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        if isinstance(value, (list, tuple)):
+            found.extend([item for item in value if _is_node(type(item))])
+        elif _is_node(type(value)):
+            found.append(value)
+    return found
 
 
-def subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def subnodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry code, in source order."""
     return _children(node, formatting=False)
 
 
-def all_subnodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def all_subnodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Every child of the node, formatting included: ``CSTNode.children`` without its visitor."""
     return _children(node, formatting=True)
 
@@ -53,11 +64,14 @@ def calls_in(root: cst.CSTNode, into_lambdas: bool = False) -> Iterator[cst.Call
     stack: list[cst.CSTNode] = [root]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Lambda) and not into_lambdas:
+        node_type = type(node)
+        if node_type is cst.Lambda and not into_lambdas:
             continue
-        if isinstance(node, cst.Call):
+        if node_type is cst.Call:
             yield node
-        stack.extend(reversed(list(subnodes(node))))
+        children = _children(node, formatting=False)
+        children.reverse()
+        stack.extend(children)
 
 
 def parents_of(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
