@@ -556,6 +556,28 @@ def test_undecided_if_runs_both_branches():
     assert sorted(p.op for p in graph.predecessors(relu)) == ["BatchNormalization", "LayerNormalization"]
 
 
+def test_names_bound_deep_inside_an_undecided_branch_are_merged():
+    # A nested ``if`` and a loop inside the branch rebind ``x`` too: the merge after the
+    # outer ``if`` must see those bindings as well as the branch's own.
+    graph = only("""
+    from keras import layers
+
+    def block(x, use_bn, pre):
+        x = layers.Conv2D(8, 3)(x)
+        if use_bn:
+            if pre:
+                x = layers.BatchNormalization()(x)
+            for _ in range(2):
+                x = layers.Dropout(0.1)(x)
+        return layers.ReLU()(x)
+    """)
+    first, second = by_label(graph, "Dropout")
+    [relu] = by_label(graph, "ReLU")
+    assert sorted(p.op for p in graph.predecessors(first)) == ["BatchNormalization", "Conv2D"]
+    assert [p.id for p in graph.predecessors(second)] == [first.id]
+    assert sorted(p.op for p in graph.predecessors(relu)) == ["Conv2D", "Dropout"]
+
+
 def test_decided_if_runs_one_branch():
     graph = only("""
     from keras import layers

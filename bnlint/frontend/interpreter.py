@@ -152,6 +152,25 @@ class BudgetExceeded(Exception):
 _UNBOUND: Any = object()  # what a frame holds for a name it does not bind
 
 
+class _BranchVariables(dict):
+    """A branch's copy of its frame's variables that remembers which names the branch bound.
+
+    The interpreter binds a name only by item assignment (``frame.vars[name] = value``), so
+    that is the one write to record; a loop body inside the branch shares the dict, and a
+    nested ``if`` merges into it by the same assignment.
+    """
+
+    __slots__ = ("bound",)
+
+    def __init__(self, variables: dict[str, Any]) -> None:
+        super().__init__(variables)
+        self.bound: set[str] = set()
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.bound.add(name)
+        super().__setitem__(name, value)
+
+
 class Frame:
     __slots__ = ("vars", "instance", "returns", "stopped", "global_names")
 
@@ -531,12 +550,12 @@ class Interpreter(GraphBuilding):
         before = [dict(i.attributes) for i in instances]
         self.conditional += 1
         try:
-            branch = Frame(dict(frame.vars), frame.instance, frame.global_names)
+            branch = Frame(_BranchVariables(frame.vars), frame.instance, frame.global_names)
             self.exec_block(stmt.body.body, branch)
             after_branch = [dict(i.attributes) for i in instances]
             for instance, attributes in zip(instances, before):
                 instance.attributes = dict(attributes)
-            other = Frame(dict(frame.vars), frame.instance, frame.global_names)
+            other = Frame(_BranchVariables(frame.vars), frame.instance, frame.global_names)
             self._exec_else(orelse, other)
         finally:
             self.conditional -= 1
@@ -551,15 +570,25 @@ class Interpreter(GraphBuilding):
         if branch.stopped and other.stopped:
             frame.stopped = True
         live = [b for b in (branch, other) if not b.stopped] or [branch, other]
-        # Only the names a branch rebound need merging: a frame holds every module global too.
-        base = frame.vars
-        names = {name for b in live for name, value in b.vars.items() if base.get(name, _UNBOUND) is not value}
-        for name in names:
+        for name in self._rebound_names(frame.vars, live):
             values = [b.vars[name] for b in live if name in b.vars]
             merged = values[0]
             for value in values[1:]:
                 merged = merge_values(merged, value)
             frame.vars[name] = merged
+
+    def _rebound_names(self, base: dict[str, Any], branches: list[Frame]) -> set[str]:
+        """The names whose value some branch changed from ``base``'s: only those need merging.
+
+        A frame can hold hundreds of names (every module global, or, in a helper of another
+        module, that module's globals), so each branch's variables remember the names the
+        branch bound, and only those are compared. The module's globals are compared in full:
+        a function the branch calls can rebind them through ``global``, behind the branch's back.
+        """
+        def candidates(variables: Any) -> Iterable[str]:
+            return variables if base is self.globals else variables.bound
+        return {name for b in branches for name in candidates(b.vars)
+                if name in b.vars and base.get(name, _UNBOUND) is not b.vars[name]}
 
     def _exec_else(self, orelse: cst.If | cst.Else | None, frame: Frame) -> None:
         if isinstance(orelse, cst.If):
