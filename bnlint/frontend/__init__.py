@@ -68,7 +68,7 @@ def build_graphs(module: cst.Module, data_format: DataFormat | None = None,
     def resolve(expr: cst.BaseExpression) -> object:
         return interpreter.eval(expr, Frame(interpreter.globals))
 
-    facts = ModuleFacts(loads_pretrained_weights=loads_trained_weights(
+    facts = ModuleFacts(weights_check=lambda: loads_trained_weights(
         module, source if source is not None else module.code, resolve))
     facts.unapplied_layers = unapplied_norm_layers(interpreter, graphs, source if source is not None else module.code)
     facts.training = training_facts(module, interpreter.globals, source)
