@@ -33,6 +33,7 @@ from bnlint.frontend import build_graphs
 from bnlint.frontend.project import LoadedModule, Project, imports_could_fire
 from bnlint.frontend.budget import file_budget
 from bnlint.graph import DataFormat, LayerGraph
+from bnlint.parsing import parse_module
 from bnlint.positions import positions_of
 from bnlint.prefilter import names_bn
 from bnlint.rule import Rule
@@ -268,7 +269,7 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
                        keep_syntax: bool = False) -> FileResult:
     """Parse, trace and check a file that passed the prefilter and the screen."""
     try:
-        module = cst.parse_module(data)
+        module = parse_module(data)
     except cst.ParserSyntaxError as error:
         line, column = _syntax_error_position(data, error)
         return FileResult(name, [_file_diagnostic(name, PARSE_ERROR, f"syntax error: {error.message}",
