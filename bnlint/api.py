@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint import fixer, notebook, suppress
 from bnlint.cache import ResultCache
@@ -309,7 +308,9 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     if found:
         positions = positions_of(module, [node for _, finding in found.values()
                                           for node in (finding.anchor, *(origin for origin, _ in finding.related))])
-        elsewhere = _ImportedPositions(name, project)
+        elsewhere = _ImportedPositions(name, project, [
+            node for _, finding in found.values() if positions.get(finding.anchor) is None
+            for node in (finding.anchor, *(origin for origin, _ in finding.related))])
         for key, (rule, finding) in found.items():
             if positions.get(finding.anchor) is None and elsewhere.place(finding.anchor) is not None:
                 result.diagnostics.extend(elsewhere.diagnostic(rule, finding, settings))
@@ -333,18 +334,19 @@ class _ImportedPositions:
     """Findings on layers of an imported project module: reported at that module's line, with
     its own suppressions, and without a fix (``--fix`` edits the file being linted only)."""
 
-    def __init__(self, name: str, project: Project | None) -> None:
+    def __init__(self, name: str, project: Project | None, wanted: list[Any]) -> None:
         self.name = name
         self.project = project
+        self.wanted = wanted  # every node a finding placed elsewhere may name
         self._positions: dict[str, Any] = {}
 
     def place(self, anchor: Any) -> tuple[LoadedModule, Any] | None:
-        if self.project is None:
+        if self.project is None or not self.wanted:
             return None
         for path, loaded in self.project.used.items():
             positions = self._positions.get(str(path))
             if positions is None:
-                positions = MetadataWrapper(loaded.module, unsafe_skip_copy=True).resolve(PositionProvider)
+                positions = positions_of(loaded.module, self.wanted)
                 self._positions[str(path)] = positions
             if positions.get(anchor) is not None:
                 return loaded, positions
