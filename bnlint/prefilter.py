@@ -14,30 +14,60 @@ nothing, but a file it rejects has the token only in comments and docstrings.
 """
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Iterable
 
 # What names a BN layer in code: Keras's and TF1's spellings, Sync and V2 variants included.
 BN_TOKENS = (b"BatchNorm", b"batch_norm")
 
-_TRIPLE_QUOTE = re.compile(rb'"""|\'\'\'')
-
 
 def in_code(data: bytes, tokens: Iterable[bytes]) -> bool:
     """True when one of ``tokens`` occurs in ``data`` outside comments and docstrings."""
-    triple_quotes: list[int] | None = None
+    global _last
+    scan = _last
+    if scan.data is not data:
+        scan = _Scan(data)
+        if type(data) is bytes:  # immutable: the same object always holds the same text
+            _last = scan
+    found = scan.found
     for token in tokens:
+        hit = found.get(token)
+        if hit is None:
+            hit = found[token] = scan.in_code(token)
+        if hit:
+            return True
+    return False
+
+
+class _Scan:
+    """What is known of one text. Every rule asks about the same file in turn, most with the
+    same BN tokens, and each question is a search of the whole file; the answers are kept
+    for the last text asked about (held here, so no other object can take its identity)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.found: dict[bytes, bool] = {}
+
+    def in_code(self, token: bytes) -> bool:
+        if token[:1] in (b'"', b"'"):
+            raise ValueError(f"a prefilter token starts with a quote: {token!r}")
+        data = self.data
+        triple_quotes = 0  # before ``counted``
+        counted = 0
         start = data.find(token)
         while start != -1:
             line_start = data.rfind(b"\n", 0, start) + 1
             if not _commented(data[line_start:start]):
-                if triple_quotes is None:
-                    triple_quotes = [m.start() for m in _TRIPLE_QUOTE.finditer(data)]
-                if bisect.bisect(triple_quotes, start) % 2 == 0:
+                # No triple quote spans ``start`` (a token starts with no quote), so counts of
+                # the stretches between occurrences add up to the count before this one.
+                triple_quotes += data.count(b'"""', counted, start) + data.count(b"'''", counted, start)
+                counted = start
+                if triple_quotes % 2 == 0:
                     return True
             start = data.find(token, start + len(token))
-    return False
+        return False
+
+
+_last = _Scan(b"")
 
 
 def _commented(before: bytes) -> bool:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from cliutil import bnlint, write
 
+from bnlint import api
+from bnlint.config import Settings
+
 BLOCKS = """\
 from keras import layers
 
@@ -154,3 +157,21 @@ def test_fix_leaves_the_imported_module_alone(tmp_path):
     run = bnlint("pkg/model.py", "--fix", "--select", "BN001", cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     assert ((tmp_path / "pkg" / "blocks.py").read_bytes(), model.read_bytes()) == before
+
+
+def test_a_block_module_written_after_a_first_lint_in_the_same_process_is_seen(tmp_path):
+    # The language server lints the model, then the author writes the block module beside it.
+    settings = Settings(select=["BN001"])
+    rules = api.select_rules(settings)
+    write(tmp_path / "pkg" / "__init__.py", "")
+    model = write(tmp_path / "pkg" / "model.py", """\
+        import keras
+        from .blocks import conv_block
+
+        inputs = keras.Input((3, 64, 64))
+        model = keras.Model(inputs, conv_block(inputs, 16, data_format="channels_first"))
+        """)
+    assert api.lint_file(model, settings, rules).diagnostics == []
+    write(tmp_path / "pkg" / "blocks.py", BLOCKS)
+    found = api.lint_file(model, settings, rules).diagnostics
+    assert [(Path(d.path).name, d.code, d.line) for d in found] == [("blocks.py", "BN001", 6)]

@@ -16,8 +16,8 @@ result cache can tell when an imported module changed.
 from __future__ import annotations
 
 import hashlib
-import re
 import os
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ from bnlint.prefilter import names_bn
 
 MAX_MODULE_BYTES = 2 * 2**20  # a larger module stays opaque: tracing it would cost more than it tells
 _KEEP = 128  # parsed modules kept per process
+# A dotted name of plain identifiers: its parts are path components as they stand.
+_DOTTED = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*", re.ASCII)
 
 
 @dataclass
@@ -73,11 +75,19 @@ class Project:
             return self._exists[dotted]
         found = None
         parts = dotted.split(".")
+        # Plain identifiers: the joined strings are the paths pathlib would make, at a fraction
+        # of the cost (the prefilter and the tracer ask for every prefix of every dotted name).
+        plain = _DOTTED.fullmatch(dotted) is not None
         for root in self.roots:
-            base = root.joinpath(*parts)
-            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                if candidate.is_file():
-                    found = candidate
+            if plain:
+                base = os.path.join(str(root), *parts)
+                candidates: tuple[str | Path, ...] = (base + ".py", os.path.join(base, "__init__.py"))
+            else:
+                base_path = root.joinpath(*parts)  # pathlib's reading of odd names: empty parts, slashes
+                candidates = (base_path.with_suffix(".py"), base_path / "__init__.py")
+            for candidate in candidates:
+                if os.path.isfile(candidate):
+                    found = Path(candidate)
                     break
             if found is not None:
                 break
@@ -170,7 +180,7 @@ def _module_name(file: Path, roots: list[Path]) -> str:
     return file.stem
 
 
-_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.M)
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.MULTILINE)
 _TEXT: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
 
 
@@ -182,24 +192,60 @@ def imports_could_fire(path: str, data: bytes, could_fire: Any) -> bool:
     with a pattern and the imported files' bytes, never parses: one level deep is enough for
     the block-in-a-sibling layout (a module in the same folder, or a package there, imported
     relatively, or by a script beside it), and it keeps files that import nothing of the kind free.
+
+    It runs on every file no rule token selected, before any pool starts, so what cannot
+    qualify is dropped before any path is built: in a package only relative imports count,
+    and most files of a package have none; a plain dotted name is looked up only when its
+    parts place it beside the file.
     """
     if b"import" not in data or not os.path.isfile(path):
         return False
+    in_package = os.path.isfile(os.path.join(os.path.dirname(os.path.abspath(path)), "__init__.py"))
+    if in_package and not _has_relative_import(data):
+        return False
     project = Project(path)
-    in_package = (project.file.parent / "__init__.py").is_file()
+    package = _case_keys(project.file.parent.relative_to(project.roots[0]).parts)
     for match in _IMPORT_LINE.finditer(data):
         # In a package, only relative imports name the author's own sibling blocks with
         # certainty; absolute ones are traced when the file is linted for its own BN layers.
-        relative = match.group(1) is not None and match.group(1).startswith(b".")
+        if in_package and not (match.group(1) or b"").startswith(b"."):
+            continue
         for dotted in _imported_modules(project, match):
+            if _DOTTED.fullmatch(dotted) and not _beside(_case_keys(dotted.split(".")), package):
+                continue
             module_path = project.module_file(dotted)
             # Siblings only: a block module beside the model. Following every import of a large
             # package (``from keras.src import layers``) would parse nearly every file in it.
             if module_path is not None and module_path != project.file and \
                     module_path.parent in (project.file.parent, project.file.parent / dotted.rsplit(".", 1)[-1]) \
-                    and (relative or not in_package) and could_fire(_text(module_path)):
+                    and could_fire(_text(module_path)):
                 return True
     return False
+
+
+_FROM_DOT = re.compile(rb"from[ \t]+\.")
+
+
+def _has_relative_import(data: bytes) -> bool:
+    """Whether a line of ``data`` may be a relative import: a search for a literal, many times
+    faster than reading every import line."""
+    for match in _FROM_DOT.finditer(data):
+        line_start = data.rfind(b"\n", 0, match.start()) + 1
+        if not data[line_start:match.start()].strip(b" \t"):
+            return True
+    return False
+
+
+def _case_keys(parts: tuple[str, ...] | list[str]) -> list[str]:
+    """Path parts as the platform compares them (Windows paths ignore case)."""
+    return [os.path.normcase(part) for part in parts]
+
+
+def _beside(parts: list[str], package: list[str]) -> bool:
+    """Whether the module at ``parts`` can lie in the file's folder (``package``, from the import
+    root) or in the subfolder named like the module: ``module.py`` or ``module/__init__.py``
+    there, ``module/module.py``, or the package itself. ``imports_could_fire`` looks no further."""
+    return parts[:-1] in (package, package + parts[-1:]) or parts == package
 
 
 def _imported_modules(project: Project, match: re.Match[bytes]) -> list[str]:
