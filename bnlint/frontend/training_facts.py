@@ -108,6 +108,16 @@ class _Walker:
     def __init__(self, facts: TrainingFacts, globals_: dict[str, Any]) -> None:
         self.facts = facts
         self.globals = globals_
+        # The calls in each expression walked, by node id (the tree outlives the walker): an
+        # assigned value is searched for calls to scan, then again for batch sources.
+        self._calls: dict[int, list[cst.Call]] = {}
+
+    def calls(self, expr: cst.CSTNode) -> list[cst.Call]:
+        """Every call in ``expr``, outermost first, not going into lambdas."""
+        found = self._calls.get(id(expr))
+        if found is None:
+            found = self._calls[id(expr)] = list(calls_in(expr))
+        return found
 
     # ------------------------------------------------------------ statements
 
@@ -213,7 +223,7 @@ class _Walker:
     # ------------------------------------------------------------ expressions
 
     def scan_expression(self, expr: cst.BaseExpression, scope: _Scope, tape: str | None, in_train_step: bool) -> None:
-        for call in _calls(expr):
+        for call in self.calls(expr):
             self.scan_call(call, scope, tape, in_train_step)
 
     def scan_call(self, call: cst.Call, scope: _Scope, tape: str | None, in_train_step: bool) -> None:
@@ -276,7 +286,7 @@ class _Walker:
 
     def _batch_sources(self, expr: cst.BaseExpression, scope: _Scope) -> Iterator[TrainingBatch]:
         """``.batch(n)`` and data producers called with ``batch_size=n`` inside ``expr``."""
-        for call in _calls(expr):
+        for call in self.calls(expr):
             func = call.func
             method = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
             if method in ("batch", "padded_batch") and isinstance(func, cst.Attribute) and call.args:
@@ -382,11 +392,6 @@ class _Walker:
 
 def _suite(body: Any) -> Any:
     return body.body if isinstance(body, cst.IndentedBlock) else getattr(body, "body", ())
-
-
-def _calls(expr: cst.CSTNode) -> Iterator[cst.Call]:
-    """Every call in ``expr``, outermost first, not going into lambdas."""
-    return calls_in(expr)
 
 
 def _keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
