@@ -57,6 +57,12 @@ POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Argument expressions whose source text is their ``value``, and those whose text is cheap to
+# print. Sets of exact types: ``isinstance`` against LibCST's node classes runs ABCMeta's check
+# on every miss, and every argument of every layer asks.
+_LEAF_EXPRESSIONS = frozenset({cst.Name, cst.Integer, cst.Float, cst.SimpleString})
+_SHORT_EXPRESSIONS = frozenset({cst.Attribute, cst.UnaryOperation})
+
 # Wrappers, and the arguments of their wrapped layer that shape their output.
 _WRAPPED_ARGUMENTS: dict[str, tuple[str, ...]] = {"Bidirectional": ("return_sequences",)}
 
@@ -235,7 +241,7 @@ class GraphBuilding:
         node = self.graph.add_node(
             op, args=args, data_format=data_format, origin=origin,
             site=site if site is not None else self.statement,
-            style=style or ("subclass" if self.stack and isinstance(self.stack[-1], cst.ClassDef) else "functional"),
+            style=style or ("subclass" if self.stack and type(self.stack[-1]) is cst.ClassDef else "functional"),
             conditional=self.conditional > 0, label=label,
             rank=_output_rank(op, info, args, input_rank),
         )
@@ -298,9 +304,10 @@ class GraphBuilding:
         """The source text of an argument; for a known value only where it is cheap to have."""
         if expr is None:
             return ""
-        if isinstance(expr, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)):
+        kind = type(expr)
+        if kind in _LEAF_EXPRESSIONS:
             return expr.value
-        if unknown or isinstance(expr, (cst.Attribute, cst.UnaryOperation)):
+        if unknown or kind in _SHORT_EXPRESSIONS:
             # A helper traced for every call site shows the same argument again and again.
             text = self.expression_texts.get(id(expr))
             if text is None:

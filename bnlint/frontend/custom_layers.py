@@ -22,9 +22,11 @@ class ScaleShape:
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.Name):
+    # Exact types: LibCST's node classes have no subclasses, and ``isinstance`` against
+    # them runs ABCMeta's check on every miss.
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = dotted_name(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
     return None
@@ -32,7 +34,7 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
+    return {stmt.name.value: stmt for stmt in body if type(stmt) is cst.FunctionDef}  # exact type, as above
 
 
 def state_parameter(cls: cst.ClassDef) -> str | None:

@@ -490,12 +490,12 @@ class Interpreter(GraphBuilding):
         return ()
 
     def remember_names(self, target: cst.BaseExpression, names: tuple[str, ...], frame: Frame) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             if names:
                 frame.vars[NAMES_OF + target.value] = names
             else:
                 frame.vars.pop(NAMES_OF + target.value, None)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+        elif type(target) is cst.Attribute and type(target.value) is cst.Name:
             owner = frame.vars.get(target.value.value)
             if isinstance(owner, Instance):
                 owner.attribute_names[target.attr.value] = names
@@ -591,9 +591,9 @@ class Interpreter(GraphBuilding):
                 if name in b.vars and base.get(name, _UNBOUND) is not b.vars[name]}
 
     def _exec_else(self, orelse: cst.If | cst.Else | None, frame: Frame) -> None:
-        if isinstance(orelse, cst.If):
+        if type(orelse) is cst.If:
             self.exec_if(orelse, frame)
-        elif isinstance(orelse, cst.Else):
+        elif type(orelse) is cst.Else:
             self.exec_block(orelse.body.body, frame)
 
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
@@ -625,20 +625,21 @@ class Interpreter(GraphBuilding):
         return None
 
     def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
+        kind = type(target)  # exact types, as in ``exec_statement``
+        if kind is cst.Name:
             frame.vars[target.value] = value
             if target.value in frame.global_names:
                 self.globals[target.value] = value  # later calls of other functions see it
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif kind is cst.Tuple or kind is cst.List:
             elements = target.elements
             items = _unpack(value, len(elements))
             for element, item in zip(elements, items):
                 self.assign(element.value, item, frame)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+        elif kind is cst.Attribute and type(target.value) is cst.Name:
             owner = frame.vars.get(target.value.value)
             if isinstance(owner, Instance):
                 owner.attributes[target.attr.value] = value
-        elif isinstance(target, cst.Subscript):
+        elif kind is cst.Subscript:
             container = self.eval(target.value, frame)
             key = _subscript_key(target, self, frame)
             if isinstance(container, Mapping) and isinstance(key, Const) and isinstance(key.value, str):
@@ -789,7 +790,7 @@ class Interpreter(GraphBuilding):
         items: list[Any] = []
         for element in elements:
             value = self.eval(element.value, frame)
-            if isinstance(element, cst.StarredElement):
+            if type(element) is cst.StarredElement:
                 expanded = self.iterate(value)
                 if expanded is None:
                     return Unknown("starred")
@@ -801,7 +802,7 @@ class Interpreter(GraphBuilding):
     def _eval_Dict(self, expr: cst.Dict, frame: Frame) -> Any:
         items: dict[str, Any] = {}
         for element in expr.elements:
-            if not isinstance(element, cst.DictElement):
+            if type(element) is not cst.DictElement:
                 spread = self.eval(element.value, frame)
                 if not isinstance(spread, Mapping):
                     return Unknown("dict")
@@ -846,17 +847,17 @@ class Interpreter(GraphBuilding):
         """A constant bound in a class body: a class attribute, or a dataclass field's default."""
         body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
         found: cst.BaseExpression | None = None
-        for stmt in body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
+        for stmt in body:  # exact types, as in ``exec_statement``: asked for each ``self.<name>`` read
+            if type(stmt) is not cst.SimpleStatementLine:
                 continue
             for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                if type(small) is cst.Assign and len(small.targets) == 1:
                     target, value = small.targets[0].target, small.value
-                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                elif type(small) is cst.AnnAssign and small.value is not None:
                     target, value = small.target, small.value
                 else:
                     continue
-                if isinstance(target, cst.Name) and target.value == name:
+                if type(target) is cst.Name and target.value == name:
                     found = value
         if isinstance(found, cst.Call) and custom_layers.dotted_name(found.func) in ("field", "dataclasses.field"):
             found = next((a.value for a in found.args if a.keyword is not None and a.keyword.value == "default"), None)
