@@ -7,6 +7,7 @@ activation, ``Input``, ``Sequential``, a data-format setter, and so on.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bnlint import ops
@@ -43,6 +44,9 @@ def is_keras_path(qualname: str) -> bool:
     return root in KERAS_ROOTS or qualname.startswith(".") or ".keras" in qualname
 
 
+# The interpreter asks for every call and attribute it meets, mostly the same few dozen names;
+# the answer depends on the name alone and an entry is immutable, so it is kept.
+@functools.lru_cache(maxsize=4096)
 def resolve(qualname: str) -> ApiEntry | None:
     parts = qualname.split(".")
     last = parts[-1]
