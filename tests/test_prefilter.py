@@ -32,6 +32,43 @@ def test_comments_and_docstrings_do_not(source: str) -> None:
     assert not names_bn(source.encode())
 
 
+@pytest.mark.parametrize("source", [
+    "x = tf.compat.v1.layers.batch_normalization(x, training=is_training)\n",  # TF1's layer
+    "from tensorflow.compat.v1.layers import batch_normalization\n",
+    "L = tf.compat.v1.layers\ny = L.batch_normalization(x)\n",  # an alias of the layers module
+    "y = conv_batch_norm_relu(x, 64)\n",  # a helper, perhaps from another module
+    "y = blocks.batch_norm(x)\n",
+    "block(x, norm=batch_norm)\n",  # a helper handed on
+    "block(x, norm_type='sync_batch_norm')\n",  # a factory's choice, in a string
+])
+def test_lowercase_names_that_can_build_bn_pass(source: str) -> None:
+    assert names_bn(source.encode())
+
+
+@pytest.mark.parametrize("source", [
+    "def block(x, use_batch_norm=True):\n    if use_batch_norm:\n        return norm(x)\n",  # a flag
+    "cfg = dict(batch_norm_momentum=0.99, batch_norm_epsilon=1e-3)\n",  # settings
+    "y = tf.nn.batch_normalization(x, mean, var, None, None, 1e-3)\n",  # the op on given statistics
+    "y = ops.batch_normalization(x, mean, var, axis=-1)\n",
+    "y = tf.compat.v1.nn.fused_batch_norm(x, scale, offset)\n",
+    "def batch_normalization(x, mean, variance, axis):\n    return (x - mean) / variance\n",  # an op's definition
+])
+def test_lowercase_flags_ops_and_definitions_do_not(source: str) -> None:
+    assert not names_bn(source.encode())
+
+
+def test_tf1_layer_reached_through_the_lowercase_name_is_still_reported(tmp_path) -> None:
+    write(tmp_path / "tf1_model.py", """
+        import tensorflow as tf
+
+        def model(x):
+            x = tf.compat.v1.layers.conv2d(x, 32, 3)
+            return tf.compat.v1.layers.batch_normalization(x)
+    """)
+    run = bnlint(".", "--isolated", "--no-cache", "--select", "BN014", "--output-format", "json", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(run.stdout)] == ["BN014"]
+
+
 def test_a_token_counts_when_any_occurrence_is_code() -> None:
     assert in_code(b"# BatchNormalization\nlayers.BatchNormalization()\n", [b"BatchNormalization"])
 
