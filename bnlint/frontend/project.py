@@ -25,6 +25,7 @@ from typing import Any
 
 import libcst as cst
 
+from bnlint.parsing import parse_module
 from bnlint.prefilter import names_bn
 
 MAX_MODULE_BYTES = 2 * 2**20  # a larger module stays opaque: tracing it would cost more than it tells
@@ -130,7 +131,7 @@ class Project:
                 data = path.read_bytes()
                 if not names_bn(data):
                     return None  # no BN in it: tracing its code (utilities, I/O) cannot show one
-                tree = cst.parse_module(data)
+                tree = parse_module(data)
             except (OSError, cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError,
                     RecursionError, MemoryError):
                 return None
