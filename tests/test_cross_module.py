@@ -175,3 +175,24 @@ def test_a_block_module_written_after_a_first_lint_in_the_same_process_is_seen(t
     write(tmp_path / "pkg" / "blocks.py", BLOCKS)
     found = api.lint_file(model, settings, rules).diagnostics
     assert [(Path(d.path).name, d.code, d.line) for d in found] == [("blocks.py", "BN001", 6)]
+
+
+def test_a_block_module_that_gains_bn_in_the_same_process_is_traced_again(tmp_path):
+    # A module without BN is remembered as opaque, as it is on disk: rewritten, it is read afresh.
+    settings = Settings(select=["BN001"])
+    rules = api.select_rules(settings)
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "blocks.py", "def conv_block(x, filters, data_format=None):\n    return x\n")
+    model = write(tmp_path / "pkg" / "model.py", """\
+        import keras
+        from keras import layers
+        from .blocks import conv_block
+
+        inputs = keras.Input((3, 64, 64))
+        x = conv_block(inputs, 16, data_format="channels_first")
+        model = keras.Model(inputs, layers.BatchNormalization(axis=1)(x))
+        """)
+    assert api.lint_file(model, settings, rules).diagnostics == []
+    write(tmp_path / "pkg" / "blocks.py", BLOCKS)
+    found = api.lint_file(model, settings, rules).diagnostics
+    assert [(Path(d.path).name, d.code, d.line) for d in found] == [("blocks.py", "BN001", 6)]

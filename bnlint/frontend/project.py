@@ -121,6 +121,8 @@ class Project:
         except OSError:
             return None
         key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key in _OPAQUE:
+            return None
         loaded = _PARSED.get(key)
         if loaded is _LOADING:
             return None  # an import cycle: the module is still running its top level
@@ -130,11 +132,11 @@ class Project:
             try:
                 data = path.read_bytes()
                 if not names_bn(data):
-                    return None  # no BN in it: tracing its code (utilities, I/O) cannot show one
+                    return _opaque(key)  # no BN in it: tracing its code (utilities, I/O) cannot show one
                 tree = parse_module(data)
             except (OSError, cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError,
                     RecursionError, MemoryError):
-                return None
+                return _opaque(key)
             _PARSED[key] = _LOADING
             try:
                 loaded = LoadedModule(path, name, data, tree)
@@ -156,6 +158,16 @@ class Project:
 # not, and tracing those would cost many times the linted file's own analysis.
 _LOADING: Any = object()
 _PARSED: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+# Modules (as they are now on disk) that stay opaque by their text alone: no BN, or no parse.
+# A model file asks for such a utility at every call of it; without this, each ask read it again.
+_OPAQUE: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+_KEEP_OPAQUE = 4096
+
+
+def _opaque(key: tuple[str, int, int]) -> None:
+    _OPAQUE[key] = None
+    while len(_OPAQUE) > _KEEP_OPAQUE:
+        _OPAQUE.popitem(last=False)
 
 
 def _import_roots(file: Path, configured: tuple[str, ...]) -> list[Path]:
