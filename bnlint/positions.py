@@ -9,8 +9,7 @@ the module gets no position, as with ``PositionProvider``.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import Any
 
 import libcst as cst
@@ -31,20 +30,37 @@ class _Positions:
         self.left = len(self.wanted)
 
 
+class _Recording:
+    """One node's ``record_syntactic_position``: a plain context manager, since code generation
+    opens one per node and a generator-based one costs several times as much."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _StoppingState, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = CodePosition(self.state.line, self.state.column)
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> bool:
+        # LibCST's own records in a ``finally``; once the walk stops, the nodes still open
+        # have no end, so nothing is recorded for them.
+        if kind is None:
+            state = self.state
+            computed = state.provider._computed
+            start = computed[self.start_node].start if self.start_node is not None else self.start
+            end = computed[self.end_node].end if self.end_node is not None else CodePosition(state.line, state.column)
+            computed[self.node] = CodeRange(start, end)
+        return False
+
+
 class _StoppingState(PositionProvidingCodegenState):
     __slots__ = ()
 
-    @contextmanager
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
-        # LibCST's own records in a ``finally``; once the walk stops, the nodes still open
-        # have no end, so nothing is recorded for them.
-        start = CodePosition(self.line, self.column)
-        yield
-        computed = self.provider._computed
-        start = computed[start_node].start if start_node is not None else start
-        end = computed[end_node].end if end_node is not None else CodePosition(self.line, self.column)
-        computed[node] = CodeRange(start, end)
+                                  end_node: cst.CSTNode | None = None) -> _Recording:
+        return _Recording(self, node, start_node, end_node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         super().after_codegen(node)
