@@ -211,3 +211,144 @@ def test_progress_line_goes_to_a_terminal_stderr_only(tmp_path: Path) -> None:
     total = workers.ProgressLine.MIN_FILES + 10
     assert f"bnlint: {total}/{total} files".encode() in shown
     assert b"bnlint:" not in run.stdout
+
+
+def mixed_tree(root: Path, models: int, plain: int) -> Path:
+    """``models`` files that need a parse, then ``plain`` files the prefilter screens out."""
+    root.mkdir(exist_ok=True)
+    for i in range(models):
+        (root / f"a{i:03d}.py").write_text(TEMPLATES[0].format(i=i, f=8))
+    for i in range(plain):
+        (root / f"b{i:03d}.py").write_text(TEMPLATES[4].format(i=i, f=8))
+    return root
+
+
+class Screens:
+    """``api.could_fire`` counted per process and file; forked workers write to the same log."""
+
+    def __init__(self, log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.log = log
+        original = api.could_fire
+
+        def could_fire(name: str, data: bytes, rules: list) -> bool:
+            with open(log, "a") as out:
+                out.write(f"{os.getpid()} {Path(name).name}\n")
+            return original(name, data, rules)
+
+        monkeypatch.setattr(api, "could_fire", could_fire)
+
+    def counts(self) -> dict[tuple[int, str], int]:
+        found: dict[tuple[int, str], int] = {}
+        for line in self.log.read_text().splitlines() if self.log.exists() else []:
+            pid, name = line.split()
+            found[int(pid), name] = found.get((int(pid), name), 0) + 1
+        return found
+
+
+def test_without_a_cache_the_workers_screen_the_files_after_the_pool_starts(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = mixed_tree(tmp_path / "tree", workers.MIN_FILES_FOR_POOL, 60)
+    screens = Screens(tmp_path / "screens.log", monkeypatch)
+    results = list(api.lint_paths([str(tree)], Settings(), jobs=2))
+    assert [Path(r.path).name for r in results] == sorted(p.name for p in tree.iterdir())
+    counts = screens.counts()
+    parent = {name for pid, name in counts if pid == os.getpid()}
+    # The parent screened only until it knew the pool pays: the model files that come first.
+    assert parent == {f"a{i:03d}.py" for i in range(workers.MIN_FILES_FOR_POOL)}
+    # Every other file was screened once, in a worker, inside the lint itself.
+    in_workers = {(pid, name): n for (pid, name), n in counts.items() if pid != os.getpid()}
+    assert set(in_workers.values()) == {1}
+    assert {name for _, name in in_workers} == {p.name for p in tree.iterdir()}
+
+
+def test_with_a_cache_the_parent_screens_and_a_worker_screens_no_file_twice(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnlint.cache import ResultCache
+
+    tree = mixed_tree(tmp_path / "tree", 3 * workers.MIN_FILES_FOR_POOL, 30)
+    screens = Screens(tmp_path / "screens.log", monkeypatch)
+    cache = ResultCache(tmp_path / "cache", Settings())
+    cold = list(api.lint_paths([str(tree)], Settings(), jobs=2, cache=cache))
+    counts = screens.counts()
+    models = {f"a{i:03d}.py" for i in range(3 * workers.MIN_FILES_FOR_POOL)}
+    assert {name for pid, name in counts if pid == os.getpid()} == {p.name for p in tree.iterdir()}
+    in_workers = {(pid, name): n for (pid, name), n in counts.items() if pid != os.getpid()}
+    assert set(in_workers.values()) == {1} and {name for _, name in in_workers} == models
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == len(models)  # every miss was stored
+    warm = list(api.lint_paths([str(tree)], Settings(), jobs=2, cache=ResultCache(tmp_path / "cache", Settings())))
+    assert [(r.path, r.diagnostics) for r in warm] == [(r.path, r.diagnostics) for r in cold]
+
+
+@pytest.mark.parametrize(("models", "pool"), [(workers.MIN_FILES_FOR_POOL - 1, False),
+                                              (workers.MIN_FILES_FOR_POOL, True)])
+def test_a_pool_starts_only_when_enough_files_need_a_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          models: int, pool: bool) -> None:
+    tree = mixed_tree(tmp_path, models, 40)
+    started = []
+    real = workers.ProcessPoolExecutor
+
+    def executor(*args: object, **kwargs: object) -> object:
+        started.append(kwargs.get("max_workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", executor)
+    results = list(api.lint_paths([str(tree)], Settings(), jobs=4))
+    assert started == ([4] if pool else [])
+    assert sum("BN001" in [d.code for d in r.diagnostics] for r in results) == models
+
+
+def test_progress_hears_of_every_file_in_order_and_of_the_files_it_waits_for(tree: Path, tmp_path: Path) -> None:
+    from bnlint.cache import ResultCache
+
+    heard: list[tuple[int, int]] = []
+    waited: list[str] = []
+
+    class Progress:
+        def __call__(self, done: int, total: int) -> None:
+            heard.append((done, total))
+
+        def linting(self, path: str) -> None:
+            waited.append(path)
+
+    # With a cache the parent screens every file, so only those that need a parse go to the pool.
+    results = list(api.lint_paths([str(tree)], Settings(), jobs=2, progress=Progress(),
+                                  cache=ResultCache(tmp_path, Settings())))
+    assert heard == [(done, 30) for done in range(1, 31)]
+    order = [r.path for r in results]
+    parsed = [path for path in order if "add_" not in Path(path).read_text()]
+    # Only a file handed to the pool is waited for; each at most once, in discovery order.
+    assert len(waited) == len(set(waited)) and set(waited) <= set(parsed)
+    assert waited == sorted(waited, key=order.index)
+
+
+def segfault_on_marker(result: api.FileResult) -> None:
+    """A crash in native code while one file is linted, as a parser crash on deep nesting would be."""
+    if "crash" in Path(result.path).name:
+        import ctypes
+
+        ctypes.string_at(0)
+
+
+def test_a_dead_worker_costs_a_process_of_its_own_only_for_files_that_need_a_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = mixed_tree(tmp_path / "tree", workers.MIN_FILES_FOR_POOL, 300)
+    (tree / "b150_crash.py").write_text(TEMPLATES[0].format(i=0, f=8))  # among the plain files, well after the start
+    (tree / "c000.py").write_text(TEMPLATES[0].format(i=0, f=8))  # after the crash: linted as usual
+    isolated: list[str] = []
+    real = workers._lint_isolated
+
+    def lint_isolated(task: workers.Task, *args: object) -> api.FileResult:
+        isolated.append(task[0].name)
+        return real(task, *args)
+
+    monkeypatch.setattr(workers, "_lint_isolated", lint_isolated)
+    results = {Path(r.path).name: r for r in api.lint_paths([str(tree)], Settings(), jobs=2,
+                                                            annotate=segfault_on_marker)}
+    assert len(results) == workers.MIN_FILES_FOR_POOL + 302
+    crashed = results.pop("b150_crash.py")
+    assert crashed.error is not None and [d.code for d in crashed.diagnostics] == ["E900"]
+    assert all(r.error is None for r in results.values())
+    assert {name for name, r in results.items() if "BN001" in [d.code for d in r.diagnostics]} == \
+        {f"a{i:03d}.py" for i in range(workers.MIN_FILES_FOR_POOL)} | {"c000.py"}
+    # The files lost with the worker were screened again here: only the one that needs a parse went alone.
+    assert "b150_crash.py" in isolated and all(not name.startswith("b") or "crash" in name for name in isolated)
