@@ -29,7 +29,7 @@ from bnlint.parsing import parse_module
 from bnlint.prefilter import names_bn
 
 MAX_MODULE_BYTES = 2 * 2**20  # a larger module stays opaque: tracing it would cost more than it tells
-_KEEP = 128  # parsed modules kept per process
+_KEEP = 32  # parsed modules kept per process: a model imports a few; more only held memory
 # A dotted name of plain identifiers: its parts are path components as they stand.
 _DOTTED = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*", re.ASCII)
 
