@@ -306,11 +306,10 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
     if project is not None:
         result.dependencies = {str(path): loaded.digest for path, loaded in project.used.items()}
     if found:
-        positions = positions_of(module, [node for _, finding in found.values()
-                                          for node in (finding.anchor, *(origin for origin, _ in finding.related))])
+        positions = positions_of(module, [node for _, finding in found.values() for node in _named_nodes(finding)])
         elsewhere = _ImportedPositions(name, project, [
             node for _, finding in found.values() if positions.get(finding.anchor) is None
-            for node in (finding.anchor, *(origin for origin, _ in finding.related))])
+            for node in _named_nodes(finding)])
         for key, (rule, finding) in found.items():
             if positions.get(finding.anchor) is None and elsewhere.place(finding.anchor) is not None:
                 result.diagnostics.extend(elsewhere.diagnostic(rule, finding, settings))
@@ -328,6 +327,11 @@ def _lint_unsuppressed(name: str, data: bytes, settings: Settings, rules: list[R
             result.diagnostics.append(diagnostic)
         result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+def _named_nodes(finding: Finding) -> tuple[Any, ...]:
+    """The nodes a diagnostic positions: the finding's anchor and the layers it relates."""
+    return (finding.anchor, *(origin for origin, _ in finding.related))
 
 
 class _ImportedPositions:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,7 +129,6 @@ class ModuleFacts:
     # Whether the file loads trained weights, asked only when a shape-changing fix is
     # planned: the answer walks every call of the module, and most files have no such fix.
     weights_check: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
-    _loads_weights: bool | None = field(default=None, repr=False, compare=False)
     # BN layers constructed but applied in no graph (kept in a dict, built in ``build()``
     # for a ``call`` the frontend cannot follow): a rule about a layer's own arguments
     # still judges them. Their ``id`` is -1 and they have no edges.
@@ -141,11 +141,9 @@ class ModuleFacts:
     # imports do not tell.
     old_keras_import: str = ""
 
-    @property
+    @functools.cached_property
     def loads_pretrained_weights(self) -> bool:
-        if self._loads_weights is None:
-            self._loads_weights = bool(self.weights_check()) if self.weights_check is not None else False
-        return self._loads_weights
+        return self.weights_check is not None and bool(self.weights_check())
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Each LibCST node validates itself when constructed (``CSTNode.__post_init__``):
 right for a node a program builds, redundant for the million a parse builds from
 text the parser has just accepted (LibCST's own comment there says as much). The
-checks are a tenth of a parse, and the linter parses every file that passes its
+checks are about 8% of a parse (9.6 s against 8.8 s of CPU for the corpus's
+prefiltered files), and the linter parses every file that passes its
 prefilter, so the parse here skips them while it runs. The switch is the whole
 process's for the length of one parse (the engine builds no other nodes then);
 nodes built at any other time (the fixer's edits) are validated as before.

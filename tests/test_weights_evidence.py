@@ -64,3 +64,14 @@ def test_a_call_that_loads_weights_makes_the_fix_unsafe(tmp_path, case):
     finding = _axis_fix(tmp_path, LOADS_WEIGHTS[case])
     assert finding["fix"]["applicability"] == "unsafe"
     assert "existing checkpoints no longer load" in finding["message"]
+
+
+def test_the_weights_walk_runs_once_and_only_when_asked():
+    from bnlint.graph import ModuleFacts
+
+    calls = []
+    facts = ModuleFacts(weights_check=lambda: calls.append(1) or True)
+    assert calls == []  # building the facts walks nothing
+    assert facts.loads_pretrained_weights and facts.loads_pretrained_weights
+    assert calls == [1]
+    assert ModuleFacts().loads_pretrained_weights is False
