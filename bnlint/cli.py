@@ -129,10 +129,13 @@ def check(options: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         (fix_command.lint_with_fix_previews if options.output_format in ("full", "sarif")
          else fix_command.lint_with_fixability)(options.paths, settings, jobs=options.jobs or default_jobs(),
                                                 cache=cache, progress=progress, visited=visited)
-    results_seen = []
+    results_seen = []  # kept for dynamic mode alone: on a large tree they are most of the parent's memory
+    dependencies: list[str] = []
     for result in results:
-        results_seen.append(result)
+        if options.dynamic:
+            results_seen.append(result)
         linted.append(result.path)
+        dependencies.extend(result.dependencies)
         diagnostics.extend(result.diagnostics)
         if result.error is not None:
             internal_errors += 1
@@ -162,7 +165,7 @@ def check(options: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     sys.stdout.write(output)
     if record is not None and cache is not None and code != 2 and \
             not any(d.code in FILE_PROBLEM_CODES for d in diagnostics):
-        depended = [*visited, *linted, *(path for r in results_seen for path in r.dependencies)]
+        depended = [*visited, *linted, *dependencies]
         replay.write_record(record, output, code, depended)
     if options.fix and options.show_fixes:
         sys.stdout.write(fix_command.show_fixes(fixed))

@@ -352,3 +352,18 @@ def test_a_dead_worker_costs_a_process_of_its_own_only_for_files_that_need_a_par
         {f"a{i:03d}.py" for i in range(workers.MIN_FILES_FOR_POOL)} | {"c000.py"}
     # The files lost with the worker were screened again here: only the one that needs a parse went alone.
     assert "b150_crash.py" in isolated and all(not name.startswith("b") or "crash" in name for name in isolated)
+
+
+def test_a_long_run_renews_its_workers_and_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = mixed_tree(tmp_path / "tree", 3 * workers.MIN_FILES_FOR_POOL, 120)
+    serial = [(r.path, workers.portable(r).diagnostics) for r in api.lint_paths([str(tree)], Settings(), jobs=1)]
+    monkeypatch.setattr(workers, "FILES_PER_WORKER", 16)
+    monkeypatch.setattr(workers, "FILES_PER_CHUNK", 8)
+    screens = Screens(tmp_path / "screens.log", monkeypatch)
+    parallel = [(r.path, r.diagnostics) for r in api.lint_paths([str(tree)], Settings(), jobs=2)]
+    assert parallel == serial
+    counts = screens.counts()
+    in_workers = {pid for pid, _ in counts if pid != os.getpid()}
+    # 144 files at 16 per worker: the two first workers were replaced several times over.
+    assert len(in_workers) >= 6
+    assert set(counts.values()) == {1}  # a renewal lints no file twice
